@@ -1,0 +1,291 @@
+"""Keeps the read models current: reads the log after each projection's position, applies
+the events, and records the new position in the same transaction as the rows (exactly once).
+
+Safe in several processes at once: each batch holds a lock (PostgreSQL advisory lock,
+SQLite write lock) while it reads positions, applies and records.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from stafet.projections import ALL, Projection
+from stafet.projections import attention as attention_module
+from stafet.projections import consents as consents_module
+from stafet.projections.base import Rows, metadata
+from stafet.projections.events import rm_events
+
+from stafet.domain.events import CaseEvent, CaseOpened
+from stafet.domain.evolve import evolve
+from stafet.domain.policy import Policy
+from stafet.domain.state import CaseState
+from stafet.storage.engine import UTCDateTime, sql_engine
+from stafet.storage.url import parse_db_url
+from stafet.wording import describe
+
+if TYPE_CHECKING:
+    from stafet.ledger import Ledger
+
+rm_tracking = sa.Table(
+    "rm_tracking", metadata,
+    sa.Column("projection", sa.String(40), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+VIEWS = {**consents_module.VIEWS, **attention_module.VIEWS}
+BATCH_SIZE = 500
+STATE_CACHE_SIZE = 20_000
+
+Progress = Callable[[int, int], None]  # (events applied so far, head position)
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    tables: list[str]
+    position: int
+    head: int
+    version: int
+    stored_version: int | None
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        ledger: Ledger,
+        read_url: str | None = None,
+        policy: Policy | None = None,
+        projections: Sequence[type[Projection]] = ALL,
+    ) -> None:
+        self.ledger = ledger
+        self.storage = parse_db_url(read_url) if read_url else ledger.storage
+        self.engine = sql_engine(self.storage)
+        self.projections = [cls(policy or ledger.policy) for cls in projections]
+        self._cache: OrderedDict[UUID, CaseState] = OrderedDict()
+        self._lock_key = zlib.crc32(f"stafet-projections:{self.storage.pg_schema}".encode())
+        self.create_tables()
+
+    # -- setting up -----------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            metadata.create_all(conn)
+            for name, select_sql in VIEWS.items():
+                exists = sa.inspect(conn).has_table(name) or name in sa.inspect(conn).get_view_names()
+                if not exists:
+                    conn.exec_driver_sql(f"CREATE VIEW {name} AS {select_sql}")
+
+    def _lock(self, conn: Connection) -> None:
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._lock_key})
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.projections]
+
+    def _select(self, names: Sequence[str] | None) -> list[Projection]:
+        if not names:
+            return list(self.projections)
+        unknown = set(names) - set(self.names())
+        if unknown:
+            from stafet.domain.errors import InvalidCommand
+
+            raise InvalidCommand(
+                f"no projection called {', '.join(sorted(unknown))}; there are "
+                f"{', '.join(self.names())}."
+            )
+        return [p for p in self.projections if p.name in names]
+
+    # -- reading positions ----------------------------------------------------------------
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def _tracking(self, conn: Connection) -> dict[str, tuple[int, int]]:
+        rows = conn.execute(sa.select(rm_tracking)).mappings()
+        return {r["projection"]: (r["position"], r["version"]) for r in rows}
+
+    def status(self) -> list[ProjectionStatus]:
+        head = self.head()
+        with self.engine.connect() as conn:
+            tracking = self._tracking(conn)
+        return [
+            ProjectionStatus(
+                name=p.name, tables=[t.name for t in p.tables],
+                position=tracking.get(p.name, (0, 0))[0], head=head, version=p.version,
+                stored_version=tracking[p.name][1] if p.name in tracking else None,
+            )
+            for p in self.projections
+        ]
+
+    # -- applying the log -----------------------------------------------------------------
+
+    def catch_up(
+        self,
+        names: Sequence[str] | None = None,
+        batch_size: int = BATCH_SIZE,
+        progress: Progress | None = None,
+    ) -> int:
+        """Apply every event not yet applied; returns how many events were read."""
+        selected = self._select(names)
+        applied = 0
+        while True:
+            with self.engine.begin() as conn:
+                self._lock(conn)
+                positions = self._positions(conn, selected)
+                start = min(positions.values())
+                notifications = self.ledger.recorder.select_notifications(
+                    start=start, limit=batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return applied
+                rows = Rows(conn)
+                for notification in notifications:
+                    event: CaseEvent = self.ledger.mapper.to_domain_event(notification)  # type: ignore[assignment]
+                    before, after = self._states(event)
+                    for p in selected:
+                        if positions[p.name] < notification.id and p.wants(event):
+                            p.apply(rows, event, before, after, notification.id)
+                rows.flush()
+                last = notifications[-1].id
+                self._record(conn, [p for p in selected if positions[p.name] < last], last)
+            applied += len(notifications)
+            if progress:
+                progress(applied, self.head())
+
+    def _positions(self, conn: Connection, selected: list[Projection]) -> dict[str, int]:
+        """Each projection's position; one whose version changed starts over from empty."""
+        tracking = self._tracking(conn)
+        positions = {}
+        for p in selected:
+            position, version = tracking.get(p.name, (0, p.version))
+            if version != p.version:
+                self._clear(conn, p)
+                position = 0
+            positions[p.name] = position
+        return positions
+
+    def _record(self, conn: Connection, projections: list[Projection], position: int) -> None:
+        now = datetime.now(UTC)
+        for p in projections:
+            conn.execute(rm_tracking.delete().where(rm_tracking.c.projection == p.name))
+            conn.execute(rm_tracking.insert().values(
+                projection=p.name, position=position, version=p.version, updated_at=now,
+            ))
+
+    def _states(self, event: CaseEvent) -> tuple[CaseState | None, CaseState]:
+        """The case just before and just after the event (cached; loaded when not at hand)."""
+        case_id = event.originator_id
+        before: CaseState | None = None
+        if not isinstance(event, CaseOpened):
+            cached = self._cache.get(case_id)
+            if cached is not None and cached.version == event.originator_version - 1:
+                before = cached
+            else:
+                before = self.ledger.get_case(case_id, version=event.originator_version - 1)
+        after = evolve(before, event)
+        self._cache[case_id] = after
+        self._cache.move_to_end(case_id)
+        if len(self._cache) > STATE_CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return before, after
+
+    def _clear(self, conn: Connection, p: Projection) -> None:
+        for table in p.tables:
+            conn.execute(table.delete())
+        conn.execute(rm_tracking.delete().where(rm_tracking.c.projection == p.name))
+
+    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
+        """Empty the tables of one or all projections and replay the whole log into them."""
+        selected = self._select(names)
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            for p in selected:
+                self._clear(conn, p)
+        self._cache.clear()
+        return self.catch_up([p.name for p in selected], progress=progress)
+
+    def refresh_cases(self, case_ids: Sequence[UUID]) -> None:
+        """Recompute every row of these cases from their events (after an erasure, so the
+        read models hold "[erased]" where the personal data was)."""
+        ids = [str(case_id) for case_id in case_ids]
+        per_case = [p for p in self.projections if p.name not in ("events", "caseload")]
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            for p in per_case:
+                for table in p.tables:
+                    conn.execute(table.delete().where(table.c.case_id.in_(ids)))
+            rows = Rows(conn)
+            summaries = []
+            for case_id in case_ids:
+                state: CaseState | None = None
+                for event in self.ledger.history(case_id):
+                    before, state = state, evolve(state, event)
+                    for p in per_case:
+                        if p.wants(event):
+                            p.apply(rows, event, before, state, 0)
+                    summaries.append({"_case": str(case_id), "_position": event.originator_version,
+                                      "summary": describe(event, width=None)})
+                    self._cache.pop(case_id, None)
+            rows.flush()
+            if summaries:
+                conn.execute(
+                    rm_events.update().where(
+                        rm_events.c.case_id == sa.bindparam("_case"),
+                        rm_events.c.position == sa.bindparam("_position"),
+                    ).values(summary=sa.bindparam("summary")),
+                    summaries,
+                )
+
+    # -- following the log ----------------------------------------------------------------
+
+    def run(
+        self,
+        stop: threading.Event,
+        poll_seconds: float = 1.0,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        """Follow new events until ``stop`` is set: poll, and on PostgreSQL wake on NOTIFY."""
+        listener = self._listen()
+        try:
+            while not stop.is_set():
+                applied = self.catch_up()
+                if applied and on_batch:
+                    on_batch(applied)
+                if listener is not None:
+                    readable, _, _ = select.select([listener.fileno()], [], [], poll_seconds)
+                    if readable:
+                        for _ in listener.notifies(timeout=0, stop_after=100):
+                            pass
+                else:
+                    stop.wait(poll_seconds)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _listen(self) -> Any:
+        if self.ledger.storage.backend != "postgres":
+            return None
+        import psycopg
+        from psycopg import sql
+
+        info = self.ledger.storage.pg_conninfo
+        conn = psycopg.connect(**info, autocommit=True)
+        channel = self.ledger.recorder.channel_name  # type: ignore[attr-defined]
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        return conn

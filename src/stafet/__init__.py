@@ -1,0 +1,22 @@
+"""stafet: an event-sourced coordination ledger (stafetlog) for Danish municipal social work."""
+
+from stafet.domain.errors import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    InvalidCommand,
+    RuleViolation,
+    StafetError,
+)
+from stafet.domain.policy import Policy
+from stafet.ledger import CommandResult, Ledger
+
+__all__ = [
+    "CaseNotFound",
+    "CommandResult",
+    "ConcurrencyConflict",
+    "InvalidCommand",
+    "Ledger",
+    "Policy",
+    "RuleViolation",
+    "StafetError",
+]

@@ -1,0 +1,88 @@
+"""The root command, its global options, and what every verb shares."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from stafet.ledger import Ledger
+from stafet.projections.runner import ProjectionRunner
+from stafet.reader import Reader
+
+
+@dataclass
+class Ctx:
+    db: str | None
+    actor: str | None
+    as_json: bool
+    purpose: str | None = None
+    _ledger: Ledger | None = field(default=None, repr=False)
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.db)
+        return self._ledger
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        """The read models, brought up to date before anything is read from them.
+
+        Catching up is safe beside a running ``stafet projections run`` and cheap when the
+        read models are current, so a person at the command line never reads stale rows."""
+        runner = self.ledger.projections
+        runner.catch_up()
+        return runner
+
+    @property
+    def reader(self) -> Reader:
+        """Reads of personal data, access-logged with --as and --purpose."""
+        return self.ledger.reader(self.actor, self.purpose)
+
+    def require_actor(self) -> str:
+        if not self.actor:
+            raise click.UsageError(
+                "say who you are: --as person@org (or set STAFET_ACTOR)", ctx=None
+            )
+        return self.actor
+
+    def emit_json(self, data: Any) -> None:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+pass_ctx = click.make_pass_decorator(Ctx)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db", envvar="STAFET_DB", metavar="URL",
+    help="Where the log lives: sqlite:///FILE (default ./stafet.db) or "
+    "postgresql+psycopg://user@host/db. Env: STAFET_DB.",
+)
+@click.option(
+    "--as", "actor", envvar="STAFET_ACTOR", metavar="PERSON@ORG",
+    help="Who is acting, e.g. anne@jobcenter. Env: STAFET_ACTOR.",
+)
+@click.option(
+    "--purpose", envvar="STAFET_PURPOSE", metavar="TEXT",
+    help="Why you read a case's personal data; logged with every read. Env: STAFET_PURPOSE.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.version_option(package_name="stafet")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | None,
+        as_json: bool) -> None:
+    """stafet: the shared coordination ledger (stafetlog) for one citizen's course.
+
+    \b
+    Example:
+      stafet --db sqlite:///stafet.db apply examples/adult-case/case.jsonl
+      stafet --as anne@jobcenter --purpose "opfølgning" case show 3fa85f
+    """
+    ctx.obj = Ctx(db=db or os.environ.get("STAFET_DB"), actor=actor, as_json=as_json,
+                  purpose=purpose)
+    ctx.call_on_close(lambda: ctx.obj._ledger.close() if ctx.obj._ledger else None)

@@ -1,0 +1,204 @@
+"""``stafet case …``: read a case (show, history, list)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+import sqlalchemy as sa
+from pydantic import TypeAdapter, ValidationError
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.render import case_json, event_json, table
+from stafet.domain.errors import InvalidCommand
+from stafet.domain.state import CaseState
+from stafet.domain.values import Moment
+from stafet.projections.attention import rm_attention
+from stafet.projections.cases import rm_cases
+from stafet.wording import day, describe, when
+
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
+
+
+def parse_moment(text: str, option: str) -> datetime:
+    try:
+        return _MOMENT.validate_python(text)
+    except ValidationError:
+        raise InvalidCommand(
+            f"{option} '{text}' is not a time; write it like 2026-05-01T12:00."
+        ) from None
+
+
+@cli.group()
+def case() -> None:
+    """Open, close and read cases."""
+
+
+@case.command("show")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--as-of", metavar="TIME",
+              help="Show the case as the log stood at this recorded time, e.g. 2026-05-01T12:00.")
+@pass_ctx
+def show(ctx: Ctx, case_ref: str, as_of: str | None) -> None:
+    """Show the case as it stands: holder, plan in five sections, people, consents, meetings.
+
+    CASE is the case id or its first 6+ characters. Needs --as and --purpose: every read
+    of personal data is written to the access log.
+
+    \b
+    Example:
+      stafet case show 3fa85f
+      stafet --json case show 3fa85f
+      stafet case show 3fa85f --as-of 2026-05-01T12:00
+    """
+    if as_of:
+        state = ctx.reader.case_as_of(case_ref, parse_moment(as_of, "--as-of"))
+    else:
+        state = ctx.reader.case(case_ref)
+    if ctx.as_json:
+        ctx.emit_json(case_json(state))
+    else:
+        click.echo(render_case(state))
+
+
+@case.command("history")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--lang", type=click.Choice(["en", "da"]), default="en", show_default=True,
+              help="Tell the story in English or Danish.")
+@pass_ctx
+def history(ctx: Ctx, case_ref: str, lang: str) -> None:
+    """The full story of the case, oldest first, one line an event, in plain words.
+
+    \b
+    Example:
+      stafet case history 3fa85f
+      stafet case history 3fa85f --lang da
+    """
+    events = ctx.reader.history(case_ref)
+    if ctx.as_json:
+        ctx.emit_json([event_json(e) for e in events])
+        return
+    rows = [[str(e.originator_version), when(e.effective_at, lang), e.actor,  # type: ignore[arg-type]
+             describe(e, lang=lang)]  # type: ignore[arg-type]
+            for e in events]
+    headers = ["#", "HVORNÅR", "HVEM", "HVAD"] if lang == "da" else ["#", "WHEN", "WHO", "WHAT"]
+    click.echo(table(headers, rows))
+
+
+@case.command("list")
+@click.option("--holder", metavar="PERSON@ORG", help="Cases this coordinator holds.")
+@click.option("--org", metavar="ORG", help="Cases held at this organisation.")
+@click.option("--status", type=click.Choice(["open", "closed"]), help="Open or closed cases.")
+@click.option("--flag", metavar="FLAG", help="Cases with this attention flag due now.")
+@pass_ctx
+def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None,
+               flag: str | None) -> None:
+    """List cases (from the rm_cases read model), oldest first.
+
+    \b
+    Example:
+      stafet case list
+      stafet case list --org jobcenter-odense --status open
+      stafet case list --flag agreement_overdue
+    """
+    t = rm_cases
+    query = sa.select(t).order_by(t.c.opened_at, t.c.case_id)
+    if holder:
+        query = query.where(t.c.holder == holder.lower())
+    if org:
+        query = query.where(t.c.holder_org == org.lower().lstrip("@"))
+    if status:
+        query = query.where(t.c.status == status)
+    if flag:
+        now = datetime.now(UTC)
+        a = rm_attention
+        query = query.where(t.c.case_id.in_(sa.select(a.c.case_id).where(
+            a.c.flag == flag, a.c.since <= now, sa.or_(a.c.until.is_(None), a.c.until > now))))
+    reader = ctx.reader
+    with ctx.runner.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    criterion = " ".join(f"--{k} {v}" for k, v in
+                         {"holder": holder, "org": org, "status": status, "flag": flag}.items()
+                         if v) or "all cases"
+    reader.searched(f"case list {criterion}", [r["case_id"] for r in rows])
+    if ctx.as_json:
+        ctx.emit_json(rows)
+        return
+    click.echo(table(["CASE", "STATUS", "PHASE", "HOLDER", "OPENED", "TITLE"], [
+        [r["case_id"][:8], r["status"], str(r["phase"]),
+         r["holder"] + (" (temporary)" if r["holder_temporary"] else ""), when(r["opened_at"]),
+         r["title"]] for r in rows]))
+
+
+def render_case(s: CaseState) -> str:
+    out: list[str] = []
+    add = out.append
+    add(f"Case {s.id}  —  {s.title}")
+    add(f"  Citizen: {s.subject_ref} ({s.subject_kind})   Status: {s.status}   Phase: {s.phase}"
+        f"   Opened: {when(s.opened_at)}   Version: {s.version}")
+    holder = s.baton.holder + (" (temporary)" if s.baton.temporary else "")
+    add(f"  Stafetholder: {holder}, since {when(s.baton.since)}")
+    if s.baton.stage == "offered":
+        add(f"  Hand-over in progress: offered to {s.baton.offered_to}, not yet grabbed")
+    elif s.baton.stage == "exchange":
+        add(f"  Exchange zone: {s.baton.holder} has grabbed; {s.baton.outgoing} has yet to release")
+    if s.closure:
+        add(f"  Closed {when(s.closure.closed_at)}; follow-up by {s.closure.follow_up_by}: "
+            f"{s.closure.further_course}")
+
+    add("")
+    add("Plan" + ("" if s.plan_acceptance else "  (not yet accepted by the citizen)"))
+    add("  1. Situation")
+    add(f"     {s.summary or '-'}")
+    add("  2. Goals")
+    for g in s.goals.values():
+        indent = {"overall": "", "sub": "  ", "progression": "    "}[g.level]
+        add(f"     {indent}{g.goal_id:<4} {g.text}  [{g.status}]"
+            + (f" by {day(g.target_date)}" if g.target_date else ""))
+    if not s.goals:
+        add("     -")
+    add("  3. Efforts")
+    for f in s.efforts.values():
+        period = f"{day(f.starts_on)} – {day(f.ends_on)}" if f.starts_on or f.ends_on else ""
+        add(f"     {f.effort_id:<4} {f.law} {f.paragraph}: {f.title}, {f.provider} {period} "
+            f"[{f.status}]")
+    if not s.efforts:
+        add("     -")
+    add("  4. Agreements")
+    for a in s.agreements.values():
+        add(f"     {a.agreement_id:<4} {a.responsible:<26} by {day(a.due_on):<12} {a.text}"
+            f"  [{a.status}]")
+    if not s.agreements:
+        add("     -")
+    add("  5. The citizen's own views")
+    for v in s.citizen_views:
+        add(f"     {day(v.recorded_at.date())}: “{v.text}” ({v.given_by})")
+    if not s.citizen_views:
+        add("     -")
+    if s.sector_plans:
+        add("  Sector plans (linked)")
+        for p in s.sector_plans.values():
+            add(f"     {p.sector_plan_id:<4} {p.kind} — {p.owner}, {p.system}: {p.reference}")
+
+    add("")
+    add("Participants")
+    for p in s.participants.values():
+        status = "" if p.active else f"  (left {when(p.left_at)})"
+        add(f"  {p.ref:<30} {p.kind:<12} {p.title or ''}{status}")
+    add("")
+    add("Consents")
+    for c in s.consents.values():
+        state = "revoked" if c.revoked_at else (f"until {day(c.expires_on)}" if c.expires_on
+                                                 else "active")
+        add(f"  {c.consent_id:<4} {c.purpose}: {', '.join(c.categories)} → "
+            f"{', '.join(c.recipients)}  [{state}]")
+    if not s.consents:
+        add("  -")
+    add("")
+    add("Meetings")
+    for m in s.meetings.values():
+        add(f"  {m.meeting_id:<4} {when(m.starts_at):<18} {m.place}  [{m.status}"
+            + (", minutes sent" if m.minutes_sent else "") + "]")
+    if not s.meetings:
+        add("  -")
+    return "\n".join(out)

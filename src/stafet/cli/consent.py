@@ -1,0 +1,83 @@
+"""Consent and information sharing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.write import common_of, givers, run, write_options
+
+
+@cli.group()
+def consent() -> None:
+    """The citizen's consent to share information: give and revoke."""
+
+
+@consent.command("give")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--by", "given_by", multiple=True, required=True, metavar="ROLE",
+              help="citizen, custody_holder, guardian, lasting_power_of_attorney or youth; "
+              "optionally ROLE:NAME. Repeatable.")
+@click.option("--purpose", required=True, help="What the information may be used for.")
+@click.option("--to", "recipients", multiple=True, required=True, metavar="RECIPIENT",
+              help="person@org, or @org for a whole organisation. Repeatable.")
+@click.option("--category", "categories", multiple=True, required=True,
+              help="An information category, e.g. helbred. Repeatable.")
+@click.option("--expires", "expires_on", metavar="DATE", help="Last day the consent holds.")
+@click.option("--subject-age", type=int, help="The child's age (youth rules).")
+@write_options
+@pass_ctx
+def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
+                 recipients: tuple[str, ...], categories: tuple[str, ...], **kw: Any) -> None:
+    """Record a consent: who gave it, for what, to whom, which information, until when.
+
+    \b
+    Example:
+      stafet --as mette@solsikken consent give 3fa85f --by custody_holder --by custody_holder \\
+          --purpose "tværfagligt samarbejde" --to @ppr --to @sundhedsplejen \\
+          --category trivsel --category sprog --expires 2027-01-12
+    """
+    common = common_of(kw)
+    run(ctx, "consent.give", case_ref, {
+        **kw, "given_by": givers(given_by), "recipients": list(recipients),
+        "categories": list(categories),
+    }, common)
+
+
+@consent.command("revoke")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("consent_id", metavar="CONSENT")
+@click.option("--reason", metavar="TEXT")
+@write_options
+@pass_ctx
+def consent_revoke(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Record that a consent was revoked: sharing stops, the history stays.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter consent revoke 3fa85f C1 --reason "Trukket tilbage af borgeren"
+    """
+    common = common_of(kw)
+    run(ctx, "consent.revoke", case_ref, kw, common)
+
+
+@cli.command("share")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("description")
+@click.option("--with", "recipient", required=True, metavar="PERSON@ORG")
+@click.option("--purpose", required=True)
+@click.option("--category", "categories", multiple=True, required=True)
+@write_options
+@pass_ctx
+def share(ctx: Ctx, case_ref: str, categories: tuple[str, ...], **kw: Any) -> None:
+    """Log that information was shared; refused unless an active consent covers it.
+
+    \b
+    Example:
+      stafet --as birgit@solsikken share 3fa85f "TRAS-observationer" --with ole@ppr \\
+          --purpose "tværfagligt samarbejde" --category sprog
+    """
+    common = common_of(kw)
+    run(ctx, "share", case_ref, {**kw, "categories": list(categories)}, common)

@@ -1,0 +1,62 @@
+"""Notes, corrections, and setting up a store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.write import common_of, run, write_options
+
+
+@cli.command("note")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("text")
+@write_options
+@pass_ctx
+def note(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Write a note in the case's log.
+
+    \b
+    Example:
+      stafet --as bo@socialcenter note 3fa85f "Mads er visiteret til bostøtte fra 1. maj."
+    """
+    common = common_of(kw)
+    run(ctx, "note", case_ref, kw, common)
+
+
+@cli.command("correct")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("position", type=int)
+@click.option("--correction", required=True, metavar="TEXT", help="What is right.")
+@click.option("--reason", required=True, metavar="TEXT", help="Why the entry was wrong.")
+@write_options
+@pass_ctx
+def correct(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Correct an earlier entry by its position; the entry itself is never changed.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter correct 3fa85f 12 --correction "Mødet var den 7. marts" \\
+          --reason "Forkert dato"
+    """
+    common = common_of(kw)
+    run(ctx, "correct", case_ref, kw, common)
+
+
+@cli.command("init")
+@pass_ctx
+def init(ctx: Ctx) -> None:
+    """Create the store (tables) at --db / STAFET_DB if it does not exist yet.
+
+    \b
+    Example:
+      stafet --db sqlite:///stafet.db init
+      stafet --db postgresql+psycopg://stafet@db.kommune.local/stafet init
+    """
+    ledger = ctx.ledger  # constructing the ledger creates the tables
+    if ctx.as_json:
+        ctx.emit_json({"db": ledger.storage.display_url, "backend": ledger.storage.backend})
+    else:
+        click.echo(f"Ready: {ledger.storage.display_url} ({ledger.storage.backend})")

@@ -1,0 +1,133 @@
+"""Coordinating meetings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.write import common_of, run, write_options
+from stafet.domain.errors import InvalidCommand
+
+
+@cli.group()
+def meeting() -> None:
+    """Coordinating meetings: convene, agenda, hold, cancel, minutes-sent."""
+
+
+@meeting.command("convene")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--at", "starts_at", required=True, metavar="TIME", help="e.g. 2026-03-06T10:00")
+@click.option("--place", required=True)
+@click.option("--place-agreed", "place_agreed_with_citizen", is_flag=True,
+              help="The place was agreed with the citizen.")
+@click.option("--invite", "invited", multiple=True, required=True, metavar="PERSON@ORG")
+@click.option("--agenda", multiple=True, required=True, metavar="ITEM")
+@click.option("--kind", default="coordinating", show_default=True,
+              type=click.Choice(["coordinating", "follow_up"]))
+@click.option("--interpreter", "interpreter_language", metavar="LANGUAGE")
+@click.option("--advocate", "advocate_needed", is_flag=True, help="The citizen wants an advocate.")
+@write_options
+@pass_ctx
+def convene(ctx: Ctx, case_ref: str, invited: tuple[str, ...], agenda: tuple[str, ...],
+            **kw: Any) -> None:
+    """Convene a meeting (holder only).
+
+    \b
+    Example:
+      stafet --as anne@jobcenter meeting convene 3fa85f --at 2026-03-06T10:00 \\
+          --place "Jobcentret, lokale 3" --place-agreed --invite bo@socialcenter \\
+          --agenda "Status" --agenda "Aftaler"
+    """
+    common = common_of(kw)
+    run(ctx, "meeting.convene", case_ref,
+        {**kw, "invited": list(invited), "agenda": list(agenda)}, common)
+
+
+@meeting.command("agenda")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--item", "agenda", multiple=True, required=True, metavar="ITEM",
+              help="The new agenda, one item per --item.")
+@write_options
+@pass_ctx
+def agenda(ctx: Ctx, case_ref: str, agenda: tuple[str, ...], **kw: Any) -> None:
+    """Change a meeting's agenda; within 2 days of the meeting it is flagged as late.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter meeting agenda 3fa85f M1 --item "Status" --item "Bolig"
+    """
+    common = common_of(kw)
+    run(ctx, "meeting.agenda", case_ref, {**kw, "agenda": list(agenda)}, common)
+
+
+def _agreement(value: str) -> dict[str, str]:
+    parts = [p.strip() for p in value.split("|", 2)]
+    if len(parts) != 3:
+        raise InvalidCommand(
+            f"--agreement '{value}' must be RESPONSIBLE|DUE|TEXT, e.g. 'nina@uu|2026-04-15|afklare optag'."
+        )
+    return {"responsible": parts[0], "due_on": parts[1], "text": parts[2]}
+
+
+@meeting.command("hold")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--attendee", "attendees", multiple=True, required=True, metavar="PERSON@ORG")
+@click.option("--minutes", required=True, metavar="TEXT")
+@click.option("--decision", "decisions", multiple=True, metavar="TEXT")
+@click.option("--agreement", "agreements", multiple=True, metavar="RESPONSIBLE|DUE|TEXT",
+              help="An agreement made at the meeting. Repeatable.")
+@write_options
+@pass_ctx
+def hold(ctx: Ctx, case_ref: str, attendees: tuple[str, ...], decisions: tuple[str, ...],
+         agreements: tuple[str, ...], **kw: Any) -> None:
+    """Record a meeting as held: attendees, minutes, decisions and agreements.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter meeting hold 3fa85f M1 --attendee bo@socialcenter \\
+          --minutes "Vi aftalte ..." --agreement "bo@socialcenter|2026-04-30|visitere til bostøtte"
+    """
+    common = common_of(kw)
+    run(ctx, "meeting.hold", case_ref, {
+        **kw, "attendees": list(attendees), "decisions": list(decisions),
+        "agreements": [_agreement(a) for a in agreements],
+    }, common)
+
+
+@meeting.command("cancel")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--reason", required=True, metavar="TEXT")
+@write_options
+@pass_ctx
+def cancel(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Cancel a convened meeting.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter meeting cancel 3fa85f M2 --reason "Borgeren er syg"
+    """
+    common = common_of(kw)
+    run(ctx, "meeting.cancel", case_ref, kw, common)
+
+
+@meeting.command("minutes-sent")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("meeting_id", metavar="MEETING")
+@click.option("--to", "recipients", multiple=True, metavar="PERSON@ORG",
+              help="Who got them (default: everyone invited).")
+@write_options
+@pass_ctx
+def minutes_sent(ctx: Ctx, case_ref: str, recipients: tuple[str, ...], **kw: Any) -> None:
+    """Mark a held meeting's minutes as sent.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter meeting minutes-sent 3fa85f M1
+    """
+    common = common_of(kw)
+    run(ctx, "meeting.minutes-sent", case_ref, {**kw, "recipients": list(recipients)}, common)

@@ -1,0 +1,237 @@
+"""Read-side verbs: projections, attention, caseload, export — all from the rm_ tables."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import click
+import sqlalchemy as sa
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.case import parse_moment
+from stafet.cli.render import event_json, table
+from stafet.domain.errors import InvalidCommand
+from stafet.projections.attention import rm_attention
+from stafet.projections.base import metadata
+from stafet.projections.caseload import rm_caseload
+from stafet.wording import when
+
+
+@cli.group()
+def projections() -> None:
+    """The read models (rm_ tables): their position, rebuilding, following the log."""
+
+
+@projections.command("status")
+@pass_ctx
+def projections_status(ctx: Ctx) -> None:
+    """Each projection's position in the log and how far behind it is.
+
+    \b
+    Example:
+      stafet projections status
+    """
+    rows = ctx.runner.status()
+    if ctx.as_json:
+        ctx.emit_json([{"name": s.name, "tables": s.tables, "position": s.position,
+                        "head": s.head, "lag": s.lag, "version": s.version,
+                        "stored_version": s.stored_version} for s in rows])
+        return
+    click.echo(table(
+        ["PROJECTION", "POSITION", "HEAD", "LAG", "TABLES"],
+        [[s.name, str(s.position), str(s.head),
+          str(s.lag) + ("" if s.stored_version in (None, s.version) else " (rebuild due)"),
+          ", ".join(s.tables)] for s in rows],
+    ))
+
+
+@projections.command("rebuild")
+@click.argument("names", nargs=-1, metavar="[PROJECTION]...")
+@pass_ctx
+def projections_rebuild(ctx: Ctx, names: tuple[str, ...]) -> None:
+    """Empty one or all read models and replay the whole log into them.
+
+    \b
+    Example:
+      stafet projections rebuild            # all of them
+      stafet projections rebuild attention  # one
+    """
+    runner = ctx.runner
+    head = runner.head()
+    started = time.perf_counter()
+    with click.progressbar(length=max(head, 1), label="Rebuilding", file=sys.stderr,
+                           show_pos=True, hidden=ctx.as_json) as bar:
+        done = [0]
+
+        def progress(applied: int, _head: int) -> None:
+            bar.update(applied - done[0])
+            done[0] = applied
+
+        applied = runner.rebuild(list(names) or None, progress=progress)
+    seconds = time.perf_counter() - started
+    rate = applied / seconds if seconds else 0.0
+    if ctx.as_json:
+        ctx.emit_json({"rebuilt": list(names) or runner.names(), "events": applied,
+                       "seconds": round(seconds, 3), "events_per_second": round(rate)})
+    else:
+        click.echo(f"Rebuilt {', '.join(names) or 'all read models'}: {applied:,} events in "
+                   f"{seconds:.1f} s ({rate:,.0f} events/s).")
+
+
+@projections.command("run")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--once", is_flag=True, help="Catch up once and stop.")
+@pass_ctx
+def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
+    """Follow the log and keep the read models current until stopped (Ctrl-C).
+
+    Polls, and on PostgreSQL wakes at once on each write (LISTEN/NOTIFY). Safe to run in
+    several processes at once.
+
+    \b
+    Example:
+      stafet --db postgresql+psycopg://stafet@db/stafet projections run
+    """
+    runner = ctx.runner
+    if once:
+        applied = runner.catch_up()
+        click.echo(f"Applied {applied:,} events.")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"Following the log of {ctx.ledger.storage.display_url} (Ctrl-C stops).",
+               err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        runner.run(stop, poll_seconds=poll, on_batch=lambda n: click.echo(
+            f"{datetime.now(UTC):%H:%M:%S} applied {n} events", err=True))
+
+
+@cli.command("attention")
+@click.option("--holder", metavar="PERSON@ORG", help="Only cases this coordinator holds.")
+@click.option("--org", metavar="ORG", help="Only cases held at this organisation.")
+@click.option("--flag", metavar="FLAG", help="Only this flag, e.g. agreement_overdue.")
+@click.option("--at", "at_time", metavar="TIME", help="As of this time instead of now.")
+@pass_ctx
+def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
+              at_time: str | None) -> None:
+    """What needs attention across all cases now (SPEC §9), plus coordinators over caseload.
+
+    \b
+    Example:
+      stafet attention
+      stafet attention --holder anne@jobcenter --flag agreement_overdue
+    """
+    now = parse_moment(at_time, "--at") if at_time else datetime.now(UTC)
+    reader = ctx.reader
+    t = rm_attention
+    query = sa.select(t).where(t.c.since <= now, sa.or_(t.c.until.is_(None), t.c.until > now))
+    if holder:
+        query = query.where(t.c.holder == holder.lower())
+    if org:
+        query = query.where(t.c.holder.like(f"%@{org.lower().lstrip('@')}"))
+    if flag:
+        query = query.where(t.c.flag == flag)
+    with ctx.runner.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query.order_by(t.c.since)).mappings()]
+        over = [] if flag not in (None, "caseload") else [dict(r) for r in conn.execute(
+            sa.select(rm_caseload).where(rm_caseload.c.over_limit)).mappings()]
+    reader.searched("attention " + " ".join(f"--{k} {v}" for k, v in {
+        "holder": holder, "org": org, "flag": flag}.items() if v), sorted(
+        {r["case_id"] for r in rows}))
+    if ctx.as_json:
+        ctx.emit_json({"flags": rows, "caseload_over_limit": over})
+        return
+    if not rows and not over:
+        click.echo("Nothing needs attention.")
+    if rows:
+        click.echo(table(["CASE", "FLAG", "SINCE", "HOLDER", "DETAIL"], [
+            [r["case_id"][:8], r["flag"], when(r["since"]), r["holder"], r["detail"]]
+            for r in rows]))
+    for r in over:
+        click.echo(f"Caseload: {r['holder']} holds {r['active_cases']} active cases "
+                   f"(limit {ctx.ledger.policy.caseload_limit}).")
+
+
+@cli.command("caseload")
+@pass_ctx
+def caseload(ctx: Ctx) -> None:
+    """Active cases per coordinator, flagged above the limit (DS: about 30).
+
+    \b
+    Example:
+      stafet caseload
+    """
+    with ctx.runner.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(
+            sa.select(rm_caseload).order_by(rm_caseload.c.active_cases.desc(),
+                                            rm_caseload.c.holder)).mappings()]
+    if ctx.as_json:
+        ctx.emit_json(rows)
+        return
+    click.echo(table(["HOLDER", "ACTIVE", "TEMPORARY", "OVER LIMIT"], [
+        [r["holder"], str(r["active_cases"]), str(r["temporary_cases"]),
+         "yes" if r["over_limit"] else ""] for r in rows]))
+
+
+@cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--table", "table_name", metavar="RM_TABLE", help="A read model, e.g. rm_cases.")
+@click.option("--events", "raw_events", is_flag=True, help="The raw event stream instead.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="Where to write (default: stdout).")
+@pass_ctx
+def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output: IO[str]) -> None:
+    """Write a read model, or the raw event stream, for other tools.
+
+    \b
+    Example:
+      stafet export --table rm_agreements --format csv -o agreements.csv
+      stafet export --events > events.jsonl
+    """
+    if raw_events == bool(table_name):
+        raise InvalidCommand("give either --table RM_TABLE or --events.")
+    ctx.reader.exported("the event stream" if raw_events else str(table_name))
+    rows = _event_rows(ctx) if raw_events else _table_rows(ctx, str(table_name))
+    if fmt == "jsonl":
+        for row in rows:
+            output.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        return
+    writer: Any = None
+    for row in rows:
+        flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                for k, v in row.items()}
+        if writer is None:
+            writer = csv.DictWriter(output, fieldnames=list(flat))
+            writer.writeheader()
+        writer.writerow(flat)
+
+
+def _table_rows(ctx: Ctx, name: str) -> Any:
+    if name not in metadata.tables or not name.startswith("rm_"):
+        known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
+        raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
+    t = metadata.tables[name]
+    with ctx.runner.engine.connect() as conn:
+        yield from (dict(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key)).mappings())
+
+
+def _event_rows(ctx: Ctx) -> Any:
+    recorder = ctx.ledger.recorder
+    position = 0
+    while True:
+        batch = recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
+        if not batch:
+            return
+        for n in batch:
+            event = ctx.ledger.mapper.to_domain_event(n)
+            yield {"notification_id": n.id, "case_id": str(n.originator_id), **event_json(event)}
+        position = batch[-1].id

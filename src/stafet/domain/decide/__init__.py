@@ -1,0 +1,36 @@
+"""``decide(state, command) -> events``: every rule of the ledger, and only here.
+
+A refused command raises ``RuleViolation`` with one sentence saying why; a
+decided command returns the events to store, numbered after the current state.
+"""
+
+from __future__ import annotations
+
+from stafet.commands import CaseCommand, Command, EraseCase, OpenCase, ReopenCase
+from stafet.domain.decide import baton, case, consent, log, meetings, participants, plan
+from stafet.domain.decide.context import Context
+from stafet.domain.decide.registry import DECIDERS
+from stafet.domain.events import CaseEvent, PersonalDataErased
+from stafet.domain.rules import refuse, require_open, require_participant
+from stafet.domain.state import CaseState
+
+__all__ = ["Context", "decide"]
+
+_MODULES = (baton, case, consent, log, meetings, participants, plan)  # each registers its deciders
+
+
+def decide(state: CaseState | None, command: Command, ctx: Context) -> list[CaseEvent]:
+    if isinstance(command, OpenCase):
+        return case.open_case(command, ctx)
+    assert isinstance(command, CaseCommand) and state is not None
+    if state.personal_data_erased:
+        refuse("case.erased",
+               "the citizen's personal data in this case was erased; it takes no new entries")
+    if isinstance(command, EraseCase):
+        # An administrative act on any case, open or closed, by whoever runs the erasure.
+        return [ctx.event(state, PersonalDataErased, reason=command.reason)]
+    if not isinstance(command, ReopenCase):
+        require_open(state)
+    # Only the case's own participants write into it.
+    require_participant(state, command.actor, f"{command.actor} (you)")
+    return DECIDERS[type(command)](state, command, ctx)

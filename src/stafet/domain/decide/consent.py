@@ -1,0 +1,57 @@
+"""Consent given and revoked, and information shared under it (SPEC §6)."""
+
+from __future__ import annotations
+
+from stafet.commands import GiveConsent, RevokeConsent, ShareInformation
+from stafet.domain import events as ev
+from stafet.domain.decide.context import Context
+from stafet.domain.decide.registry import handles
+from stafet.domain.rules import (
+    check_givers,
+    covering_consent,
+    refuse,
+    require_known,
+    require_participant,
+)
+from stafet.domain.state import CaseState
+
+
+@handles(GiveConsent)
+def give(s: CaseState, c: GiveConsent, ctx: Context) -> list[ev.CaseEvent]:
+    check_givers(s, (g.role for g in c.given_by), c.subject_age, ctx.policy)
+    if c.expires_on is not None and c.expires_on < ctx.today:
+        refuse("consent.expired", "expires_on is already past; a consent must run from today")
+    givers = [ev.ConsentGiver(role=g.role, name=g.name) for g in c.given_by]
+    return [
+        ctx.event(
+            s, ev.ConsentGiven, consent_id=f"C{len(s.consents) + 1}", given_by=givers,
+            purpose=c.purpose, recipients=c.recipients, categories=c.categories,
+            expires_on=c.expires_on, subject_age=c.subject_age,
+        )
+    ]
+
+
+@handles(RevokeConsent)
+def revoke(s: CaseState, c: RevokeConsent, ctx: Context) -> list[ev.CaseEvent]:
+    consent = require_known(s.consents, c.consent_id, "consent")
+    if consent.revoked_at is not None:
+        refuse("consent.revoked", f"consent {c.consent_id} is already revoked")
+    return [ctx.event(s, ev.ConsentRevoked, consent_id=c.consent_id, reason=c.reason)]
+
+
+@handles(ShareInformation)
+def share(s: CaseState, c: ShareInformation, ctx: Context) -> list[ev.CaseEvent]:
+    require_participant(s, c.recipient)
+    consent = covering_consent(s, c.recipient, ctx.today, c.purpose, c.categories)
+    if consent is None:
+        refuse(
+            "share.no_consent",
+            f"no active consent covers sharing {', '.join(c.categories)} with {c.recipient} "
+            f"for the purpose '{c.purpose}'",
+        )
+    return [
+        ctx.event(
+            s, ev.InformationShared, recipient=c.recipient, purpose=c.purpose,
+            categories=c.categories, description=c.description, consent_id=consent.consent_id,
+        )
+    ]

@@ -1,0 +1,54 @@
+"""What a decision knows besides the case: the command, the time, the policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from stafet.commands import Command
+from stafet.domain.events import CaseEvent
+from stafet.domain.policy import Policy
+from stafet.domain.state import CaseState
+from stafet.domain.values import local_date
+
+E = TypeVar("E", bound=CaseEvent)
+
+
+@dataclass(frozen=True)
+class Context:
+    command: Command
+    now: datetime
+    policy: Policy
+    new_case_id: UUID | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.command.actor
+
+    @property
+    def effective_at(self) -> datetime:
+        return self.command.occurred_at or self.now
+
+    @property
+    def today(self) -> date:
+        """The day the command takes effect, as a person in Denmark reads it."""
+        return local_date(self.effective_at)
+
+    def event(self, state: CaseState | None, cls: type[E], **data: Any) -> E:
+        """A new event of this command, numbered after the given state."""
+        return cls(
+            originator_id=state.id if state else self.new_case_id,
+            originator_version=(state.version if state else 0) + 1,
+            recorded_at=self.now,
+            actor=self.command.actor,
+            actor_role=self.command.actor_role,
+            occurred_at=self.command.occurred_at,
+            command_id=self.command.command_id,
+            **data,
+        )
+
+
+Decider = Callable[[CaseState, Any, Context], list[CaseEvent]]

@@ -1,0 +1,42 @@
+"""The errors the domain raises. Each carries one sentence a person can act on."""
+
+from __future__ import annotations
+
+
+class StafetError(Exception):
+    """Base of every error stafet raises on purpose (never a bug)."""
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class RuleViolation(StafetError):
+    """A command was refused by a domain rule; nothing was stored."""
+
+    code = "rule"
+
+
+class InvalidCommand(StafetError):
+    """A command's fields did not validate; nothing was stored."""
+
+    code = "invalid"
+
+
+class CaseNotFound(StafetError):
+    """No case has the given id (or prefix)."""
+
+    code = "not_found"
+
+
+class ConcurrencyConflict(StafetError):
+    """Someone else changed the case at the same moment, and retrying did not help."""
+
+    code = "conflict"

@@ -1,0 +1,49 @@
+"""Settings that are policy, not law: each municipality may choose (SPEC §6, §7, §9)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from stafet.domain.values import SubjectKind
+
+YouthRule = Literal["ds", "barnets_lov_110"]
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    youth_consent_rule: YouthRule = "ds"
+    """'ds': a youth of 15-17 may consent in their own right (DS proposal, the default).
+    'barnets_lov_110': the custody holder must consent, and a youth of 16 or over too."""
+
+    consent_required_to_join: frozenset[SubjectKind] = frozenset({"child", "family"})
+    """Cases of these kinds admit a professional only under an active consent covering them."""
+
+    late_agenda_days: int = Field(default=2, ge=0)
+    """Agenda changes closer than this to the meeting are allowed but flagged as late."""
+
+    temporary_holder_days: int = Field(default=7, ge=1)
+    """A temporary holder should hand over to a permanent one within this many days."""
+
+    # Attention flags (SPEC §9)
+    first_meeting_working_days: int = Field(default=5, ge=1)
+    """A coordinating meeting should be held within this many working days of opening."""
+    follow_up_interval_days: int = Field(default=90, ge=1)
+    """The longest time between held meetings before a follow-up is overdue."""
+    exchange_open_days: int = Field(default=5, ge=1)
+    """How long an exchange may stay open before the outgoing holder should release."""
+    consent_expiry_warning_days: int = Field(default=14, ge=0)
+    """Warn this many days before a consent expires."""
+    caseload_limit: int = Field(default=30, ge=1)
+    """Active cases a coordinator should hold at most (DS recommends about 30)."""
+
+    # Access to personal data
+    purpose_required: bool = True
+    """Every read of a case's personal data must say why (a purpose), for the access log."""
+    access_log_retention_days: int = Field(default=183, ge=1)
+    """How long access-log entries are kept (about 6 months) before `access-log prune`."""
+
+
+DEFAULT_POLICY = Policy()

@@ -1,0 +1,179 @@
+"""The guards the decisions share. Each rule is written once, here or in its decision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import NoReturn, TypeVar
+
+from stafet.domain.errors import RuleViolation
+from stafet.domain.policy import Policy
+from stafet.domain.state import CaseState, Consent, Participant
+from stafet.domain.values import BATON_KINDS, recipient_covers
+
+T = TypeVar("T")
+
+
+def refuse(code: str, message: str) -> NoReturn:
+    raise RuleViolation(message, code=code)
+
+
+def require_open(state: CaseState) -> None:
+    if state.status != "open":
+        refuse("case.closed", "the case is closed; reopen it before writing to it")
+
+
+def require_participant(state: CaseState, ref: str, who: str | None = None) -> Participant:
+    participant = state.active_participant(ref)
+    if participant is None:
+        refuse(
+            "participant.unknown",
+            f"{who or ref} is not an active participant of this case",
+        )
+    return participant
+
+
+def require_holder(state: CaseState, actor: str, doing: str) -> None:
+    if actor != state.baton.holder:
+        refuse("baton.not_holder", f"only the holder ({state.baton.holder}) can {doing}")
+
+
+def require_no_open_handover(state: CaseState, doing: str) -> None:
+    baton = state.baton
+    if baton.stage == "offered":
+        refuse(
+            "baton.handover_open",
+            f"the baton is offered to {baton.offered_to}; it must be grabbed, declined or "
+            f"withdrawn before you {doing}",
+        )
+    if baton.stage == "exchange":
+        refuse(
+            "baton.handover_open",
+            f"the hand-over from {baton.outgoing} to {baton.holder} is still in its exchange; "
+            f"{baton.outgoing} must release the baton before you {doing}",
+        )
+
+
+def require_baton_eligible(state: CaseState, ref: str) -> Participant:
+    participant = require_participant(state, ref)
+    if participant.kind not in BATON_KINDS:
+        refuse(
+            "baton.not_professional",
+            f"{ref} takes part as {participant.kind}; only an authority or a provider "
+            "can hold the baton",
+        )
+    return participant
+
+
+def require_plan_accepted(state: CaseState) -> None:
+    if state.plan_acceptance is None:
+        refuse(
+            "plan.not_accepted",
+            "the plan has not been accepted yet; plan sections are written only after the "
+            "citizen (or whoever consents for them) has accepted it",
+        )
+
+
+def require_known(items: Mapping[str, T], item_id: str, what: str) -> T:
+    try:
+        return items[item_id]
+    except KeyError:
+        refuse(f"{what}.unknown", f"there is no {what} {item_id} in this case")
+
+
+# -- who may consent (SPEC §6) --------------------------------------------------------------
+
+
+def check_givers(
+    state: CaseState, roles: Iterable[str], subject_age: int | None, policy: Policy
+) -> None:
+    """Who may consent to (or accept the plan for) this case's subject."""
+    roles = set(roles)
+    kind = state.subject_kind
+    if kind == "adult":
+        allowed = {"citizen", "guardian", "lasting_power_of_attorney"}
+        if not roles <= allowed:
+            refuse(
+                "consent.giver",
+                "for an adult, consent is given by the citizen, a guardian or a lasting power "
+                "of attorney",
+            )
+        return
+    if kind == "family":
+        allowed = {"citizen", "custody_holder", "guardian", "lasting_power_of_attorney"}
+        if not roles <= allowed:
+            refuse(
+                "consent.giver",
+                "for a family, consent is given by the adults of the family, custody holders, "
+                "a guardian or a lasting power of attorney",
+            )
+        return
+    _check_child_givers(roles, subject_age, policy)
+
+
+def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> None:
+    allowed = {"custody_holder", "youth", "guardian"}
+    if not roles <= allowed:
+        refuse(
+            "consent.giver",
+            "for a child, consent is given by the custody holders (or a guardian), or by the "
+            "youth in their own right",
+        )
+    if "youth" in roles and age is None:
+        refuse("consent.subject_age", "a youth consenting must have their age given (subject_age)")
+    custody = bool(roles & {"custody_holder", "guardian"})
+    if policy.youth_consent_rule == "ds":
+        if custody:
+            return
+        if age is not None and 15 <= age <= 17:
+            return
+        refuse(
+            "consent.youth_rule",
+            "a child's consent needs a custody holder, or the youth in their own right from "
+            "the age of 15 (DS rule)",
+        )
+    if age is None:
+        refuse(
+            "consent.subject_age",
+            "the strict youth rule (Barnets Lov § 110) needs the child's age (subject_age) "
+            "to decide who must consent",
+        )
+    if not custody:
+        refuse(
+            "consent.youth_rule",
+            "under Barnets Lov § 110 a child's consent needs the custody holder",
+        )
+    if age >= 16 and "youth" not in roles:
+        refuse(
+            "consent.youth_rule",
+            "under Barnets Lov § 110 a youth of 16 or over must consent together with the "
+            "custody holder",
+        )
+
+
+def consent_is_active(consent: Consent, on: date) -> bool:
+    if consent.revoked_at is not None:
+        return False
+    return consent.expires_on is None or on <= consent.expires_on
+
+
+def covering_consent(
+    state: CaseState,
+    ref: str,
+    on: date,
+    purpose: str | None = None,
+    categories: Iterable[str] = (),
+) -> Consent | None:
+    """The first active consent covering this participant (and purpose and categories)."""
+    wanted = set(categories)
+    for consent in state.consents.values():
+        if not consent_is_active(consent, on):
+            continue
+        if not any(recipient_covers(r, ref) for r in consent.recipients):
+            continue
+        if purpose is not None and consent.purpose != purpose:
+            continue
+        if not wanted <= set(consent.categories):
+            continue
+        return consent
+    return None

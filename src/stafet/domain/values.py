@@ -1,0 +1,137 @@
+"""Value types shared by commands, events and state: the words of the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+SubjectKind = Literal["adult", "child", "family"]
+ParticipantKind = Literal[
+    "authority", "provider", "volunteer", "citizen", "relative", "advocate", "interpreter"
+]
+# Who may hold the baton: the professionals of an authority or a provider.
+BATON_KINDS: frozenset[str] = frozenset({"authority", "provider"})
+# The citizen's own side; they never need a consent to take part in their own case.
+CITIZEN_SIDE_KINDS: frozenset[str] = frozenset({"citizen", "relative"})
+
+GiverRole = Literal["citizen", "custody_holder", "guardian", "lasting_power_of_attorney", "youth"]
+GoalLevel = Literal["overall", "sub", "progression"]
+GoalStatus = Literal["open", "in_progress", "achieved", "partly_achieved", "not_achieved", "dropped"]
+EffortStatus = Literal["planned", "started", "paused", "completed", "stopped"]
+MeetingKind = Literal["coordinating", "follow_up"]
+Phase = Literal[1, 2, 3]
+
+_REF = re.compile(r"^[^\s@]{1,64}@[^\s@]{1,64}$")
+_ORG = re.compile(r"^@?[^\s@]{1,64}$")
+# A CPR number: DDMMYY, optional dash or space, four digits.
+_CPR = re.compile(r"(?<!\d)([0-3]\d[01]\d\d\d)[- ]?(\d{4})(?!\d)")
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL (\\x00) characters")
+    return text
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _participant_ref(value: str) -> str:
+    if not _REF.match(value):
+        raise ValueError("must be written person@org, for example anne@jobcenter")
+    return value
+
+
+def _recipient(value: str) -> str:
+    if _REF.match(value):
+        return value
+    if _ORG.match(value):
+        return "@" + value.lstrip("@")
+    raise ValueError("must be person@org or @org, for example @ppr")
+
+
+def looks_like_cpr(text: str) -> bool:
+    """True when the text contains something shaped like a Danish CPR number."""
+    return bool(_CPR.search(text))
+
+
+def _pseudonymous(value: str) -> str:
+    if looks_like_cpr(value):
+        raise ValueError(
+            "looks like a CPR number; use a pseudonymous reference, never a CPR number in clear"
+        )
+    return value
+
+
+ParticipantRef = Annotated[
+    str, BeforeValidator(_lower), AfterValidator(_participant_ref)
+]
+"""A person at an organisation, ``person@org``; stored lower-case."""
+
+Recipient = Annotated[str, BeforeValidator(_lower), AfterValidator(_recipient)]
+"""A consent recipient: one person (``person@org``) or a whole organisation (``@org``)."""
+
+SubjectRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^\S+$"),
+    AfterValidator(_pseudonymous),
+]
+
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_no_nul),
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000),
+    AfterValidator(_no_nul),
+]
+Label = Annotated[
+    str, BeforeValidator(_lower),
+    StringConstraints(min_length=1, max_length=80), AfterValidator(_no_nul),
+]
+"""A short key such as a consent purpose or an information category; compared case-blind."""
+
+CommandId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")
+]
+EntityId = Annotated[
+    str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{1,2}\d{1,6}$")
+]
+"""Ids the ledger hands out inside a case: G1 (goal), E1 (effort), A1 (agreement),
+M1 (meeting), C1 (consent), SP1 (sector plan)."""
+
+
+def _aware(value: datetime) -> datetime:
+    """Naive times are Copenhagen wall-clock time; everything is stored in UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=COPENHAGEN)
+    return value.astimezone(UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_aware)]
+
+
+def org_of(ref: str) -> str:
+    return ref.split("@", 1)[1]
+
+
+def recipient_covers(recipient: str, ref: str) -> bool:
+    """Does a consent recipient (``person@org`` or ``@org``) cover this participant?"""
+    if recipient.startswith("@"):
+        return org_of(ref) == recipient[1:]
+    return recipient == ref
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(COPENHAGEN).date()

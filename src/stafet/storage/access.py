@@ -1,0 +1,155 @@
+"""The access log: every read of a case's personal data and every search, with who, when,
+what and why. Append-only and hash-chained like the event log; pruned only by the
+retention rule, which leaves an anchor so the rest still verifies.
+
+Citizens are recorded by a keyed hash of their reference (``subject_id``), never in clear,
+so the log itself does not spread personal data and survives erasure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from stafet.storage.engine import UTCDateTime
+
+access_metadata = sa.MetaData()
+
+stafet_access_log = sa.Table(
+    "stafet_access_log", access_metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(130), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("case_id", sa.String(36)),
+    sa.Column("subject_id", sa.String(64)),
+    sa.Column("criterion", sa.Text),
+    sa.Column("purpose", sa.Text),
+    sa.Column("hash", sa.LargeBinary, nullable=False),
+    sa.Index("stafet_access_log_subject", "subject_id"),
+)
+stafet_access_anchor = sa.Table(
+    "stafet_access_anchor", access_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("through_seq", sa.BigInteger, nullable=False),
+    sa.Column("head", sa.LargeBinary, nullable=False),
+    sa.Column("pruned_at", UTCDateTime, nullable=False),
+    sa.Column("removed", sa.Integer, nullable=False),
+)
+GENESIS = bytes(32)
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    case_id: str | None
+    subject_id: str | None
+    criterion: str | None
+    purpose: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor,
+                "action": self.action, "case_id": self.case_id, "criterion": self.criterion,
+                "purpose": self.purpose}
+
+
+def _entry_hash(previous: bytes, row: dict[str, Any]) -> bytes:
+    canonical = json.dumps(
+        {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in sorted(row.items())
+         if k not in ("hash", "seq")},
+        ensure_ascii=False, separators=(",", ":"),
+    ).encode("utf-8")
+    return hashlib.sha256(previous + canonical).digest()
+
+
+class AccessLog:
+    def __init__(self, engine: Engine, lock_key: int, subject_id: Callable[[str], str]) -> None:
+        self.engine = engine
+        self.lock_key = lock_key
+        self.subject_id = subject_id
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            access_metadata.create_all(conn)
+
+    def _lock(self, conn: Connection) -> None:
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_key})
+
+    def record(self, *, at: datetime, actor: str, action: str, purpose: str | None,
+               case_id: str | None = None, subject_ref: str | None = None,
+               criterion: str | None = None) -> None:
+        row = {
+            "at": at, "actor": actor, "action": action, "case_id": case_id,
+            "subject_id": self.subject_id(subject_ref) if subject_ref else None,
+            "criterion": criterion, "purpose": purpose,
+        }
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            previous = self._head(conn)
+            conn.execute(stafet_access_log.insert().values(**row,
+                                                           hash=_entry_hash(previous, row)))
+
+    def _head(self, conn: Connection) -> bytes:
+        last = conn.execute(sa.select(stafet_access_log.c.hash).order_by(
+            stafet_access_log.c.seq.desc()).limit(1)).scalar()
+        if last is not None:
+            return bytes(last)
+        anchor = conn.execute(sa.select(stafet_access_anchor.c.head).order_by(
+            stafet_access_anchor.c.id.desc()).limit(1)).scalar()
+        return bytes(anchor) if anchor is not None else GENESIS
+
+    def entries(self, subject_ref: str | None = None) -> list[AccessEntry]:
+        t = stafet_access_log
+        query = sa.select(t).order_by(t.c.seq)
+        if subject_ref:
+            query = query.where(t.c.subject_id == self.subject_id(subject_ref))
+        with self.engine.connect() as conn:
+            return [AccessEntry(r.seq, r.at, r.actor, r.action, r.case_id, r.subject_id,
+                                r.criterion, r.purpose) for r in conn.execute(query)]
+
+    def verify(self) -> tuple[bool, int, str | None]:
+        """(intact, entries, problem): recompute the access log's chain."""
+        t = stafet_access_log
+        with self.engine.connect() as conn:
+            anchor = conn.execute(sa.select(stafet_access_anchor).order_by(
+                stafet_access_anchor.c.id.desc()).limit(1)).mappings().first()
+            previous = bytes(anchor["head"]) if anchor else GENESIS
+            expected_seq = anchor["through_seq"] + 1 if anchor else None
+            count = 0
+            for r in conn.execute(sa.select(t).order_by(t.c.seq)).mappings():
+                if expected_seq is not None and r["seq"] != expected_seq:
+                    return False, count, f"access-log entry {expected_seq} is missing"
+                row = {k: r[k] for k in ("at", "actor", "action", "case_id", "subject_id",
+                                         "criterion", "purpose")}
+                previous = _entry_hash(previous, row)
+                if previous != bytes(r["hash"]):
+                    return False, count, f"access-log entry {r['seq']} was changed"
+                expected_seq = r["seq"] + 1
+                count += 1
+        return True, count, None
+
+    def prune(self, now: datetime, keep_days: int) -> tuple[int, datetime | None]:
+        """Remove entries older than the retention period; returns (how many, oldest kept)."""
+        t = stafet_access_log
+        cutoff = now - timedelta(days=keep_days)
+        with self.engine.begin() as conn:
+            self._lock(conn)
+            last = conn.execute(sa.select(t.c.seq, t.c.hash).where(t.c.at < cutoff).order_by(
+                t.c.seq.desc()).limit(1)).first()
+            if last is None:
+                return 0, None
+            removed = conn.execute(t.delete().where(t.c.seq <= last.seq)).rowcount
+            conn.execute(stafet_access_anchor.insert().values(
+                through_seq=last.seq, head=bytes(last.hash), pruned_at=now, removed=removed))
+        return removed, cutoff

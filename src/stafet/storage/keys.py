@@ -1,0 +1,192 @@
+"""One key per citizen (subject), kept in a table of its own. Personal fields are encrypted
+with it before they are stored (and hashed); deleting the key erases them everywhere at once
+while every hash in the chain stays valid (crypto-shredding).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.engine import Connection, Engine
+
+from stafet.storage.engine import UTCDateTime
+
+ERASED = "[erased]"
+
+keys_metadata = sa.MetaData()
+
+stafet_secrets = sa.Table(
+    "stafet_secrets", keys_metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+)
+stafet_subject_keys = sa.Table(
+    "stafet_subject_keys", keys_metadata,
+    sa.Column("subject_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.LargeBinary),  # NULL once erased
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("erased_at", UTCDateTime),
+)
+stafet_case_subjects = sa.Table(
+    "stafet_case_subjects", keys_metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+)
+
+
+class KeyStore:
+    def __init__(self, engine: Engine, lock_key: int) -> None:
+        self.engine = engine
+        self.lock_key = lock_key
+        self._keys: dict[UUID, bytes | None] = {}
+        self._lock = threading.Lock()
+        with self.engine.begin() as conn:
+            self._advisory_lock(conn)
+            keys_metadata.create_all(conn)
+            pepper = conn.execute(sa.select(stafet_secrets.c.value).where(
+                stafet_secrets.c.name == "subject_pepper")).scalar()
+            if pepper is None:
+                pepper = secrets.token_bytes(32)
+                conn.execute(stafet_secrets.insert().values(name="subject_pepper", value=pepper))
+        self._pepper = bytes(pepper)
+
+    def _advisory_lock(self, conn: Connection) -> None:
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.lock_key})
+
+    def subject_id(self, subject_ref: str) -> str:
+        """A keyed hash standing for the citizen: the same reference always gives the same id,
+        but the id does not give the reference back."""
+        return hmac.new(self._pepper, subject_ref.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def open_case(self, case_id: UUID, subject_ref: str) -> bytes:
+        """The citizen's key (made on their first case), tied to this case."""
+        subject_id = self.subject_id(subject_ref)
+        with self.engine.begin() as conn:
+            self._advisory_lock(conn)
+            row = conn.execute(sa.select(stafet_subject_keys).where(
+                stafet_subject_keys.c.subject_id == subject_id)).mappings().first()
+            if row is None:
+                key = AESGCM.generate_key(bit_length=256)
+                conn.execute(stafet_subject_keys.insert().values(
+                    subject_id=subject_id, key=key, created_at=datetime.now(UTC)))
+            elif row["key"] is None:
+                # The citizen was erased; a new course starts with a new key.
+                key = AESGCM.generate_key(bit_length=256)
+                conn.execute(stafet_subject_keys.update().where(
+                    stafet_subject_keys.c.subject_id == subject_id).values(
+                    key=key, erased_at=None))
+            else:
+                key = bytes(row["key"])
+            exists = conn.execute(sa.select(stafet_case_subjects.c.case_id).where(
+                stafet_case_subjects.c.case_id == str(case_id))).first()
+            if exists is None:
+                conn.execute(stafet_case_subjects.insert().values(
+                    case_id=str(case_id), subject_id=subject_id))
+        with self._lock:
+            self._keys[case_id] = key
+        return key
+
+    def key_for_case(self, case_id: UUID) -> bytes | None:
+        """The key of the case's citizen, or None when it was erased."""
+        with self._lock:
+            if case_id in self._keys:
+                return self._keys[case_id]
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(stafet_subject_keys.c.key)
+                .join(stafet_case_subjects,
+                      stafet_case_subjects.c.subject_id == stafet_subject_keys.c.subject_id)
+                .where(stafet_case_subjects.c.case_id == str(case_id))
+            ).first()
+        key = bytes(row[0]) if row is not None and row[0] is not None else None
+        with self._lock:
+            self._keys[case_id] = key
+        return key
+
+    def cases_of(self, subject_ref: str) -> list[UUID]:
+        with self.engine.connect() as conn:
+            return [UUID(r[0]) for r in conn.execute(
+                sa.select(stafet_case_subjects.c.case_id).where(
+                    stafet_case_subjects.c.subject_id == self.subject_id(subject_ref)))]
+
+    def erase(self, subject_ref: str) -> list[UUID]:
+        """Delete the citizen's key; returns their cases."""
+        subject_id = self.subject_id(subject_ref)
+        with self.engine.begin() as conn:
+            self._advisory_lock(conn)
+            conn.execute(stafet_subject_keys.update().where(
+                stafet_subject_keys.c.subject_id == subject_id).values(
+                key=None, erased_at=datetime.now(UTC)))
+        cases = self.cases_of(subject_ref)
+        with self._lock:
+            for case_id in cases:
+                self._keys[case_id] = None
+        return cases
+
+
+def _nonce_and_box(key: bytes, case_id: UUID, value: Any) -> str:
+    nonce = secrets.token_bytes(12)
+    plaintext = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    sealed = AESGCM(key).encrypt(nonce, plaintext, case_id.bytes)
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def _open_box(key: bytes, case_id: UUID, box: str) -> Any:
+    raw = base64.b64decode(box)
+    return json.loads(AESGCM(key).decrypt(raw[:12], raw[12:], case_id.bytes))
+
+
+def _walk(data: Any, path: list[str], change: Any) -> None:
+    """Apply ``change(value) -> value`` to every value at a dotted path (``[]``: each item)."""
+    if data is None:
+        return
+    head, rest = path[0], path[1:]
+    if head.endswith("[]"):
+        items = data.get(head[:-2]) or []
+        for item in items:
+            _walk(item, rest, change)
+        return
+    if not rest:
+        if head in data and data[head] is not None:
+            data[head] = change(data[head])
+        return
+    _walk(data.get(head), rest, change)
+
+
+def seal(data: dict[str, Any], paths: tuple[str, ...], key: bytes, case_id: UUID) -> None:
+    def close_one(value: Any) -> dict[str, str]:
+        kind = "list" if isinstance(value, list) else "dict" if isinstance(value, dict) else "str"
+        return {"$sealed": _nonce_and_box(key, case_id, value), "kind": kind}
+
+    for path in paths:
+        _walk(data, path.split("."), close_one)
+
+
+class ErasedSnapshot(Exception):
+    """A snapshot of an erased citizen's case: unreadable, and due to be deleted."""
+
+
+def unseal(data: dict[str, Any], paths: tuple[str, ...], key: bytes | None,
+           case_id: UUID) -> None:
+    def open_one(value: Any) -> Any:
+        if not (isinstance(value, dict) and "$sealed" in value):
+            return value
+        if key is None:
+            if value.get("kind") == "dict":
+                raise ErasedSnapshot(str(case_id))
+            return [ERASED] if value.get("kind") == "list" else ERASED
+        return _open_box(key, case_id, value["$sealed"])
+
+    for path in paths:
+        _walk(data, path.split("."), open_one)

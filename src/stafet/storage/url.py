@@ -1,0 +1,101 @@
+"""Database URLs -> the eventsourcing library's settings.
+
+    sqlite:///stafet.db              a file, relative to the working directory (the default)
+    sqlite:////var/lib/stafet.db     an absolute path
+    sqlite:///:memory:               in memory, for one process (tests, experiments)
+    postgresql+psycopg://user:pw@host:5432/db[?schema=name]
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from stafet.domain.errors import InvalidCommand
+
+DEFAULT_DB_URL = "sqlite:///stafet.db"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    url: str
+    backend: str  # "sqlite" | "postgres"
+    env: dict[str, str] = field(default_factory=dict)
+    sqlite_path: str | None = None
+    pg_schema: str = "public"
+    pg_conninfo: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for messages and logs."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return self.url
+
+
+def parse_db_url(url: str | None = None) -> StorageConfig:
+    url = url or os.environ.get("STAFET_DB") or DEFAULT_DB_URL
+    if "://" not in url:  # a bare file path
+        url = "sqlite:///" + url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidCommand(f"the database URL '{url}' cannot be read.") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite(url, parsed.database or ":memory:")
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
+        schema = str(parsed.query.get("schema") or "public")
+        conninfo = {
+            "dbname": parsed.database or "postgres",
+            "host": parsed.host or "127.0.0.1",
+            "port": str(parsed.port or 5432),
+            "user": parsed.username or os.environ.get("USER", "postgres"),
+            "password": parsed.password or "",
+        }
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": conninfo["dbname"],
+            "POSTGRES_HOST": conninfo["host"],
+            "POSTGRES_PORT": conninfo["port"],
+            "POSTGRES_USER": conninfo["user"],
+            "POSTGRES_PASSWORD": conninfo["password"],
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_CONNECT_TIMEOUT": "10",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_POOL_SIZE": "2",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "stafet.storage.recorders:PostgresLedgerRecorder",
+            "IS_SNAPSHOTTING_ENABLED": "y",
+        }
+        return StorageConfig(
+            url=url, backend="postgres", env=env, pg_schema=schema, pg_conninfo=conninfo
+        )
+    raise InvalidCommand(
+        f"the database URL must start with sqlite:/// or postgresql+psycopg://, not "
+        f"'{parsed.drivername}://'."
+    )
+
+
+def _sqlite(url: str, database: str) -> StorageConfig:
+    if database == ":memory:":
+        # A named shared-cache memory database, so the library's connection pool sees one store.
+        dbname = f"file:stafet-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        path = None
+    else:
+        path = str(Path(database).expanduser().absolute())
+        dbname = path
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": dbname,
+        "SQLITE_LOCK_TIMEOUT": "30",
+        "APPLICATION_RECORDER_TOPIC": "stafet.storage.recorders:SQLiteLedgerRecorder",
+        "IS_SNAPSHOTTING_ENABLED": "y",
+    }
+    return StorageConfig(url=url, backend="sqlite", env=env, sqlite_path=path)
