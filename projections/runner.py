@@ -29,7 +29,7 @@ from stafet.domain.events import CaseEvent, CaseOpened
 from stafet.domain.evolve import evolve
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
-from stafet.storage.engine import UTCDateTime, sql_engine
+from stafet.storage.engine import UTCDateTime, reading, sql_engine
 from stafet.storage.url import parse_db_url
 from stafet.wording import describe
 
@@ -122,7 +122,7 @@ class ProjectionRunner:
 
     def status(self) -> list[ProjectionStatus]:
         head = self.head()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             tracking = self._tracking(conn)
         return [
             ProjectionStatus(

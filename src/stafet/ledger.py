@@ -20,7 +20,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
@@ -93,9 +93,8 @@ class Ledger(Application[UUID]):
         )
         self._projection_runner: ProjectionRunner | None = None
         self._access_log: AccessLog | None = None
-        if self.storage.backend == "postgres":
-            _ensure_schema(self.storage)
-        super().__init__()
+        with _schema_lock(self.storage):
+            super().__init__()  # creates the tables, if missing
 
     # -- wiring the library ------------------------------------------------------------
 
@@ -232,6 +231,8 @@ class Ledger(Application[UUID]):
         """The case as it stands now (or at a given version). Not access-logged: the ledger's
         own reads use it; people read through ``reader(actor, purpose)``."""
         case_uuid = self.resolve_case(case_id)
+        if version is not None and version < 1:
+            raise InvalidCommand(f"version must be 1 or more (a case starts at version 1), not {version}")
         try:
             return self.repository.get(case_uuid, version=version, projector_func=project_case)
         except AggregateNotFoundError:
@@ -365,16 +366,26 @@ def _fingerprint(command: Command) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _ensure_schema(storage: StorageConfig) -> None:
-    if storage.pg_schema == "public":
+@contextlib.contextmanager
+def _schema_lock(storage: StorageConfig) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates the schema and (re)declares its tables and
+    functions: two concurrent CREATE OR REPLACE FUNCTION of one function collide."""
+    if storage.backend != "postgres":
+        yield
         return
     import psycopg
     from psycopg import sql
 
+    lock_key = zlib.crc32(f"stafet-schema:{storage.pg_schema}".encode())
     with psycopg.connect(**storage.pg_conninfo, autocommit=True, connect_timeout=10) as conn:
-        conn.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(storage.pg_schema))
-        )
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
+        try:
+            if storage.pg_schema != "public":
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(storage.pg_schema)))
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
 
 
 def _command_method(command_type: type[Command]) -> Callable[..., CommandResult]:

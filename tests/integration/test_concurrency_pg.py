@@ -217,16 +217,6 @@ def test_four_writer_processes_on_three_cases_lose_and_double_nothing(
     assert counts["baton_acks"] > 0 and counts["refused"] > 0, counts  # the race was real
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: constructing Ledger(url) in several processes at once on PostgreSQL fails "
-        "intermittently with eventsourcing.persistence.InternalError 'tuple concurrently "
-        "updated', even though the schema and tables already exist: every construction "
-        "re-runs the library's CREATE OR REPLACE FUNCTION es_insert_events_uuid, and two "
-        "concurrent replaces of one function collide"
-    ),
-    strict=True,
-)
 def test_writer_processes_can_open_the_ledger_at_the_same_moment(pg_schema_url: str) -> None:
     """SPEC §12: many writer processes at once, e.g. several `stafet` commands started
     together. Opening the ledger must not depend on luck."""

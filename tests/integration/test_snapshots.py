@@ -183,13 +183,6 @@ def test_ten_thousand_events_load_through_snapshots(db_url: str) -> None:
         assert fresh.get_case(case.case_id, version=last // 3) == replay(history, last // 3)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: get_case(case_id, version=0) (or any version < 1) raises CaseNotFound 'there is "
-        "no case <id>' for a case that exists; the error should name the version"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("version", [0, -1])
 def test_a_version_below_one_is_refused_naming_the_version(ledger: Ledger, version: int) -> None:
     case = Scenario(ledger)

@@ -15,6 +15,7 @@ from stafet.domain.state import CaseState
 from stafet.domain.values import Moment
 from stafet.projections.attention import rm_attention
 from stafet.projections.cases import rm_cases
+from stafet.storage.engine import reading
 from stafet.wording import day, describe, when
 
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
@@ -115,7 +116,7 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
         query = query.where(t.c.case_id.in_(sa.select(a.c.case_id).where(
             a.c.flag == flag, a.c.since <= now, sa.or_(a.c.until.is_(None), a.c.until > now))))
     reader = ctx.reader
-    with ctx.runner.engine.connect() as conn:
+    with reading(ctx.runner.engine) as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
     criterion = " ".join(f"--{k} {v}" for k, v in
                          {"holder": holder, "org": org, "status": status, "flag": flag}.items()

@@ -22,6 +22,7 @@ from stafet.domain.errors import InvalidCommand
 from stafet.projections.attention import rm_attention
 from stafet.projections.base import metadata
 from stafet.projections.caseload import rm_caseload
+from stafet.storage.engine import reading
 from stafet.wording import when
 
 
@@ -139,7 +140,7 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
         query = query.where(t.c.holder.like(f"%@{org.lower().lstrip('@')}"))
     if flag:
         query = query.where(t.c.flag == flag)
-    with ctx.runner.engine.connect() as conn:
+    with reading(ctx.runner.engine) as conn:
         rows = [dict(r) for r in conn.execute(query.order_by(t.c.since)).mappings()]
         over = [] if flag not in (None, "caseload") else [dict(r) for r in conn.execute(
             sa.select(rm_caseload).where(rm_caseload.c.over_limit)).mappings()]
@@ -169,7 +170,7 @@ def caseload(ctx: Ctx) -> None:
     Example:
       stafet caseload
     """
-    with ctx.runner.engine.connect() as conn:
+    with reading(ctx.runner.engine) as conn:
         rows = [dict(r) for r in conn.execute(
             sa.select(rm_caseload).order_by(rm_caseload.c.active_cases.desc(),
                                             rm_caseload.c.holder)).mappings()]
@@ -220,7 +221,7 @@ def _table_rows(ctx: Ctx, name: str) -> Any:
         known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
         raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
     t = metadata.tables[name]
-    with ctx.runner.engine.connect() as conn:
+    with reading(ctx.runner.engine) as conn:
         yield from (dict(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key)).mappings())
 
 

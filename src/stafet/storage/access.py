@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from stafet.storage.engine import UTCDateTime
+from stafet.storage.engine import UTCDateTime, reading
 
 access_metadata = sa.MetaData()
 
@@ -114,14 +114,14 @@ class AccessLog:
         query = sa.select(t).order_by(t.c.seq)
         if subject_ref:
             query = query.where(t.c.subject_id == self.subject_id(subject_ref))
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [AccessEntry(r.seq, r.at, r.actor, r.action, r.case_id, r.subject_id,
                                 r.criterion, r.purpose) for r in conn.execute(query)]
 
     def verify(self) -> tuple[bool, int, str | None]:
         """(intact, entries, problem): recompute the access log's chain."""
         t = stafet_access_log
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             anchor = conn.execute(sa.select(stafet_access_anchor).order_by(
                 stafet_access_anchor.c.id.desc()).limit(1)).mappings().first()
             previous = bytes(anchor["head"]) if anchor else GENESIS

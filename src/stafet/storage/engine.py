@@ -11,12 +11,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from stafet.storage.url import StorageConfig
 
+READS_ONLY = "stafet_reads_only"
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reads only: on SQLite its transactions see one snapshot of the WAL
+    and never wait for (or hold) the write lock."""
+    return engine.connect().execution_options(**{READS_ONLY: True})
+
 
 def sql_engine(storage: StorageConfig) -> Engine:
     """An SQLAlchemy engine on the same database (SQLite file or PostgreSQL schema).
 
     On SQLite every transaction takes the write lock at BEGIN (BEGIN IMMEDIATE), so a
-    read-then-write transaction never fails half-way on a lock upgrade."""
+    read-then-write transaction never fails half-way on a lock upgrade; connections made
+    with ``reading`` are the exception."""
     if storage.backend == "sqlite":
         dbname = storage.env["SQLITE_DBNAME"]
         url = f"sqlite:///{dbname}" + ("&uri=true" if "?" in dbname else "")
@@ -33,8 +42,11 @@ def sql_engine(storage: StorageConfig) -> Engine:
             dbapi_connection.execute("PRAGMA secure_delete = ON")
 
         @sa_event.listens_for(engine, "begin")
-        def _begin_immediate(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front
+        def _begin(conn: Connection) -> None:
+            # Writers take the write lock up front; readers (see ``reading``) take none, so a
+            # read made while this process holds the lock elsewhere cannot wait on itself.
+            reads_only = conn.get_execution_options().get(READS_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
     info = storage.pg_conninfo

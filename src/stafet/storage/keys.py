@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Connection, Engine
 
-from stafet.storage.engine import UTCDateTime
+from stafet.storage.engine import UTCDateTime, reading
 
 ERASED = "[erased]"
 
@@ -102,7 +102,7 @@ class KeyStore:
         with self._lock:
             if case_id in self._keys:
                 return self._keys[case_id]
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = conn.execute(
                 sa.select(stafet_subject_keys.c.key)
                 .join(stafet_case_subjects,
@@ -115,7 +115,7 @@ class KeyStore:
         return key
 
     def cases_of(self, subject_ref: str) -> list[UUID]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return [UUID(r[0]) for r in conn.execute(
                 sa.select(stafet_case_subjects.c.case_id).where(
                     stafet_case_subjects.c.subject_id == self.subject_id(subject_ref)))]
