@@ -36,7 +36,7 @@ def when(moment: datetime | None, lang: Lang = "en") -> str:
 SENTENCES: dict[Lang, dict[str, str]] = {
     "en": {
         "CaseOpened": 'opened the case "{title}" for {subject_ref} and {holds}',
-        "ParticipantJoined": "added {who} ({kind}) to the case",
+        "ParticipantJoined": "added {who} ({participant_kind}) to the case",
         "ParticipantLeft": "took {ref} off the case",
         "BatonHanded": "offered the baton to {to}",
         "BatonGrabbed": "took over the baton",
@@ -57,8 +57,8 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "AgreementMade": "agreed ({agreement_id}) that {responsible} will {text} by {due_text}",
         "AgreementCompleted": "marked agreement {agreement_id} as done",
         "AgreementCancelled": "cancelled agreement {agreement_id}: {reason}",
-        "CitizenViewRecorded": "wrote down the {given_by_text}'s own view: {text}",
-        "SectorPlanLinked": "linked {kind} ({sector_plan_id}) in {system}",
+        "CitizenViewRecorded": "wrote down {given_by_text}'s own view: {text}",
+        "SectorPlanLinked": "linked the sector plan {sector_plan_id}, {kind}, kept in {system}",
         "MeetingConvened": "called meeting {meeting_id} on {starts_text} at {place}",
         "MeetingAgendaChanged": "changed the agenda of meeting {meeting_id}{late_text}",
         "MeetingHeld": "held meeting {meeting_id}",
@@ -72,7 +72,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
     },
     "da": {
         "CaseOpened": 'oprettede forløbet "{title}" for {subject_ref} og {holds}',
-        "ParticipantJoined": "tilføjede {who} ({kind}) til forløbet",
+        "ParticipantJoined": "tilføjede {who} ({participant_kind}) til forløbet",
         "ParticipantLeft": "tog {ref} ud af forløbet",
         "BatonHanded": "tilbød stafetten til {to}",
         "BatonGrabbed": "overtog stafetten",
@@ -94,7 +94,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "AgreementCompleted": "markerede aftale {agreement_id} som udført",
         "AgreementCancelled": "aflyste aftale {agreement_id}: {reason}",
         "CitizenViewRecorded": "skrev {given_by_text}s eget syn ned: {text}",
-        "SectorPlanLinked": "linkede til {kind} ({sector_plan_id}) i {system}",
+        "SectorPlanLinked": "linkede sektorplanen {sector_plan_id}, {kind}, som ligger i {system}",
         "MeetingConvened": "indkaldte til møde {meeting_id} den {starts_text} i/på {place}",
         "MeetingAgendaChanged": "ændrede dagsordenen for møde {meeting_id}{late_text}",
         "MeetingHeld": "holdt møde {meeting_id}",
@@ -151,7 +151,7 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
               if isinstance(g, dict)]
     extra = {
         "who": (d.get("participant") or {}).get("ref", ""),
-        "kind": word((d.get("participant") or {}).get("kind", "")),
+        "participant_kind": word((d.get("participant") or {}).get("kind", "")),
         "givers": f" {words['and']} ".join(dict.fromkeys(givers)),
         "recipients_text": ", ".join(d.get("recipients", [])),
         "given_by_text": word(d.get("given_by", "")),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import textwrap
+from datetime import UTC, date, datetime
 
 import click
 import sqlalchemy as sa
@@ -131,6 +132,22 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
          r["title"]] for r in rows]))
 
 
+def _period(starts: date | None, ends: date | None) -> str:
+    if starts and ends:
+        return f"{day(starts)} – {day(ends)}"
+    if starts:
+        return f"from {day(starts)}"
+    return f"until {day(ends)}" if ends else ""
+
+
+def _block(rows: list[list[str]], headers: list[str], indent: int) -> str:
+    """An aligned table under a section heading, or '-' when the section is empty."""
+    pad = " " * indent
+    if not rows:
+        return pad + "-"
+    return textwrap.indent(table(headers, rows), pad)
+
+
 def render_case(s: CaseState) -> str:
     out: list[str] = []
     add = out.append
@@ -159,18 +176,15 @@ def render_case(s: CaseState) -> str:
     if not s.goals:
         add("     -")
     add("  3. Efforts")
-    for f in s.efforts.values():
-        period = f"{day(f.starts_on)} – {day(f.ends_on)}" if f.starts_on or f.ends_on else ""
-        add(f"     {f.effort_id:<4} {f.law} {f.paragraph}: {f.title}, {f.provider} {period} "
-            f"[{f.status}]")
-    if not s.efforts:
-        add("     -")
+    add(_block([
+        [f.effort_id, f"{f.law} {f.paragraph}", f.provider, _period(f.starts_on, f.ends_on),
+         f.status, f.title] for f in s.efforts.values()
+    ], ["", "LAW", "PROVIDER", "PERIOD", "STATUS", "EFFORT"], indent=5))
     add("  4. Agreements")
-    for a in s.agreements.values():
-        add(f"     {a.agreement_id:<4} {a.responsible:<26} by {day(a.due_on):<12} {a.text}"
-            f"  [{a.status}]")
-    if not s.agreements:
-        add("     -")
+    add(_block([
+        [a.agreement_id, a.responsible, day(a.due_on), a.status, a.text]
+        for a in s.agreements.values()
+    ], ["", "RESPONSIBLE", "DUE", "STATUS", "AGREEMENT"], indent=5))
     add("  5. The citizen's own views")
     for v in s.citizen_views:
         add(f"     {day(v.recorded_at.date())}: “{v.text}” ({v.given_by})")
@@ -183,23 +197,24 @@ def render_case(s: CaseState) -> str:
 
     add("")
     add("Participants")
-    for p in s.participants.values():
-        status = "" if p.active else f"  (left {when(p.left_at)})"
-        add(f"  {p.ref:<30} {p.kind:<12} {p.title or ''}{status}")
+    add(_block([
+        [p.ref, p.kind, p.title or "", "" if p.active else f"left {when(p.left_at)}"]
+        for p in s.participants.values()
+    ], ["WHO", "KIND", "ROLE", ""], indent=2))
     add("")
     add("Consents")
     for c in s.consents.values():
         state = "revoked" if c.revoked_at else (f"until {day(c.expires_on)}" if c.expires_on
                                                  else "active")
-        add(f"  {c.consent_id:<4} {c.purpose}: {', '.join(c.categories)} → "
-            f"{', '.join(c.recipients)}  [{state}]")
+        add(f"  {c.consent_id:<4} {c.purpose}  [{state}]")
+        add(f"       about:       {', '.join(c.categories)}")
+        add(f"       shared with: {', '.join(c.recipients)}")
     if not s.consents:
         add("  -")
     add("")
     add("Meetings")
-    for m in s.meetings.values():
-        add(f"  {m.meeting_id:<4} {when(m.starts_at):<18} {m.place}  [{m.status}"
-            + (", minutes sent" if m.minutes_sent else "") + "]")
-    if not s.meetings:
-        add("  -")
+    add(_block([
+        [m.meeting_id, when(m.starts_at), m.status + (", minutes sent" if m.minutes_sent else ""),
+         m.place] for m in s.meetings.values()
+    ], ["", "WHEN", "STATUS", "PLACE"], indent=2))
     return "\n".join(out)
