@@ -240,10 +240,15 @@ class Ledger(Application[UUID]):
 
     def get_case_as_of(self, case_id: UUID | str, moment: datetime) -> CaseState:
         """The case exactly as the log stood at a recorded time (time travel, from the log)."""
-        earlier = [e for e in self.history(case_id) if e.recorded_at <= moment]
-        state = project_case(None, earlier)
+        events = self.history(case_id)
+        state = project_case(None, [e for e in events if e.recorded_at <= moment])
         if state is None:
-            raise CaseNotFound(f"the case did not exist yet at {moment.isoformat()}")
+            from stafet.wording import when
+
+            raise CaseNotFound(
+                f"the case was not yet in the log at {when(moment)}; its first event was "
+                f"recorded {when(events[0].recorded_at)}"
+            )
         return state
 
     def history(self, case_id: UUID | str) -> list[CaseEvent]:
