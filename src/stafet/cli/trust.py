@@ -117,7 +117,8 @@ def access_log(click_ctx: click.Context, subject_ref: str | None) -> None:
 
 
 @access_log.command("prune")
-@click.option("--keep-days", type=int, help="Keep this many days (default: the policy's, 183).")
+@click.option("--keep-days", type=click.IntRange(min=0),
+              help="Keep this many days (default: the policy's, 183).")
 @pass_ctx
 def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:
     """Remove access-log entries older than the retention period, and say what went.
@@ -128,7 +129,7 @@ def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:
     Example:
       stafet access-log prune
     """
-    days = keep_days or ctx.ledger.policy.access_log_retention_days
+    days = ctx.ledger.policy.access_log_retention_days if keep_days is None else keep_days
     removed, cutoff = ctx.ledger.access_log.prune(ctx.ledger.clock(), days)
     if ctx.as_json:
         ctx.emit_json({"removed": removed, "before": cutoff.isoformat() if cutoff else None})
