@@ -343,8 +343,11 @@ COMMANDS: dict[str, type[Command]] = dict(Command.REGISTRY)
 def describe_validation_error(error: ValidationError, command_name: str | None = None) -> str:
     """One sentence naming the first field that failed and why."""
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "input"
-    message = first["msg"]
+    field = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if not field:
+        # A check across fields (a model validator) starts its message with the field it blames.
+        field, _, message = message.partition(" ")
     if first["type"] == "extra_forbidden":
         message = "is not a field of this command"
     elif first["type"] == "missing":

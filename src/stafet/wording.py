@@ -120,7 +120,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "planned": "planned", "started": "started", "paused": "paused", "completed": "completed",
         "stopped": "stopped",
         "holds_temporary": "holds the baton for now", "holds": "holds the baton",
-        "late": " (late: less than 2 days before the meeting)", "and": "and",
+        "late": " (late: changed shortly before the meeting)", "and": "and",
     },
     "da": {
         "citizen": "borgeren", "custody_holder": "forældremyndighedsindehaveren",
@@ -134,7 +134,7 @@ WORDS: dict[Lang, dict[str, str]] = {
         "planned": "planlagt", "started": "startet", "paused": "sat på pause",
         "completed": "gennemført", "stopped": "stoppet",
         "holds_temporary": "holder stafetten midlertidigt", "holds": "holder stafetten",
-        "late": " (sent: under 2 dage før mødet)", "and": "og",
+        "late": " (sent: ændret kort før mødet)", "and": "og",
     },
 }
 

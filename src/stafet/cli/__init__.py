@@ -16,6 +16,7 @@ from stafet.cli import (  # noqa: F401  (each module registers its verbs)
     apply,
     case,
     consent,
+    dev,
     log,
     meeting,
     plan,

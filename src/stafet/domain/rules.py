@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import datetime
 from typing import NoReturn, TypeVar
 
 from stafet.domain.errors import RuleViolation
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState, Consent, Participant
-from stafet.domain.values import BATON_KINDS, recipient_covers
+from stafet.domain.values import BATON_KINDS, local_date, recipient_covers
 
 T = TypeVar("T")
 
@@ -151,23 +151,30 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
         )
 
 
-def consent_is_active(consent: Consent, on: date) -> bool:
-    if consent.revoked_at is not None:
+def a(word: str) -> str:
+    """The word with its indefinite article, for refusal sentences: 'an overall', 'a child'."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def consent_is_active(consent: Consent, at: datetime) -> bool:
+    """Given by then (a back-dated action cannot lean on a later consent), not revoked, and
+    not expired on that day as a person in Denmark reads it."""
+    if consent.revoked_at is not None or at < consent.given_at:
         return False
-    return consent.expires_on is None or on <= consent.expires_on
+    return consent.expires_on is None or local_date(at) <= consent.expires_on
 
 
 def covering_consent(
     state: CaseState,
     ref: str,
-    on: date,
+    at: datetime,
     purpose: str | None = None,
     categories: Iterable[str] = (),
 ) -> Consent | None:
     """The first active consent covering this participant (and purpose and categories)."""
     wanted = set(categories)
     for consent in state.consents.values():
-        if not consent_is_active(consent, on):
+        if not consent_is_active(consent, at):
             continue
         if not any(recipient_covers(r, ref) for r in consent.recipients):
             continue

@@ -50,12 +50,12 @@ def _upper(value: object) -> object:
 def _participant_ref(value: str) -> str:
     if not _REF.match(value):
         raise ValueError("must be written person@org, for example anne@jobcenter")
-    return value
+    return _pseudonymous(value)  # handles are stored in clear: never a CPR number in one
 
 
 def _recipient(value: str) -> str:
     if _REF.match(value):
-        return value
+        return _pseudonymous(value)
     if _ORG.match(value):
         return "@" + value.lstrip("@")
     raise ValueError("must be person@org or @org, for example @ppr")

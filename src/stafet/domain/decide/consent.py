@@ -42,7 +42,7 @@ def revoke(s: CaseState, c: RevokeConsent, ctx: Context) -> list[ev.CaseEvent]:
 @handles(ShareInformation)
 def share(s: CaseState, c: ShareInformation, ctx: Context) -> list[ev.CaseEvent]:
     require_participant(s, c.recipient)
-    consent = covering_consent(s, c.recipient, ctx.today, c.purpose, c.categories)
+    consent = covering_consent(s, c.recipient, ctx.effective_at, c.purpose, c.categories)
     if consent is None:
         refuse(
             "share.no_consent",

@@ -6,7 +6,7 @@ from stafet.commands import JoinCase, LeaveCase
 from stafet.domain import events as ev
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
-from stafet.domain.rules import covering_consent, refuse, require_participant
+from stafet.domain.rules import a, covering_consent, refuse, require_participant
 from stafet.domain.state import CaseState
 from stafet.domain.values import CITIZEN_SIDE_KINDS
 
@@ -19,10 +19,10 @@ def join(s: CaseState, c: JoinCase, ctx: Context) -> list[ev.CaseEvent]:
         s.subject_kind in ctx.policy.consent_required_to_join
         and c.kind not in CITIZEN_SIDE_KINDS
     )
-    if needs_consent and covering_consent(s, c.participant, ctx.today) is None:
+    if needs_consent and covering_consent(s, c.participant, ctx.effective_at) is None:
         refuse(
             "participant.consent",
-            f"a {s.subject_kind}'s case admits {c.participant} only under an active consent "
+            f"{a(s.subject_kind)}'s case admits {c.participant} only under an active consent "
             "that covers them; record the consent first",
         )
     info = ev.ParticipantInfo(

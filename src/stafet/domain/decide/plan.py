@@ -22,6 +22,7 @@ from stafet.domain import events as ev
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import (
+    a,
     check_givers,
     refuse,
     require_known,
@@ -57,12 +58,12 @@ def set_goal(s: CaseState, c: SetGoal, ctx: Context) -> list[ev.CaseEvent]:
         refuse("goal.parent", "an overall goal has no parent goal")
     if wanted is not None:
         if c.parent_id is None:
-            refuse("goal.parent", f"a {c.level} goal needs a parent {wanted} goal (parent_id)")
+            refuse("goal.parent", f"{a(c.level)} goal needs a parent {wanted} goal (parent_id)")
         parent = require_known(s.goals, c.parent_id, "goal")
         if parent.level != wanted:
             refuse(
                 "goal.parent",
-                f"a {c.level} goal's parent must be a {wanted} goal; {c.parent_id} is "
+                f"{a(c.level)} goal's parent must be {a(wanted)} goal; {c.parent_id} is "
                 f"{parent.level}",
             )
     return [

@@ -1,0 +1,116 @@
+"""``stafet dev``: tools for developers and benchmarks, not for case work."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import IO
+
+import click
+
+from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.domain.errors import InvalidCommand
+from stafet.ledger import Ledger
+from stafet.synthetic import EVENTS_PER_CASE, generate, load
+
+
+@cli.group("dev")
+def dev() -> None:
+    """Developer tools: synthetic data for demos and benchmarks."""
+
+
+@dev.command("generate")
+@click.option("--cases", type=click.IntRange(min=1), required=True,
+              help="How many cases (forløb) the municipality has.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="The same seed gives the same commands.")
+@click.option("--events", type=click.IntRange(min=2), default=None,
+              help=f"Events in all (default {EVENTS_PER_CASE} a case).")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Commands stored together in one transaction.")
+@click.option("--jsonl", "jsonl", type=click.File("w", encoding="utf-8"), default=None,
+              help="Write the commands as a `stafet apply` batch (- for stdout) instead of "
+              "storing them.")
+@click.option("--skip-catch-up", is_flag=True,
+              help="Leave the read models behind (bring them up with `projections run`).")
+@pass_ctx
+def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int,
+                 jsonl: IO[str] | None, skip_catch_up: bool) -> None:
+    """Fill the ledger with a synthetic municipality: a year of realistic cases.
+
+    Many small cases and a few hot ones; adults, children and families, each with its
+    network of authorities, providers and volunteers; consents, meetings with agreements,
+    plans with goals and efforts, hand-overs of the baton, shares and notes; many cases
+    close, a few reopen. Citizens are pseudonymous handles (borger@3c9e41), never CPR
+    numbers. Every command is decided by the ledger's own rules; none is refused.
+
+    The commands are stored in batches (one transaction each) with the read models off,
+    then the read models catch up once.
+
+    \b
+    Example:
+      stafet --db sqlite:////tmp/kommune.db dev generate --cases 10000 --seed 1
+      stafet --db sqlite:////tmp/small.db --json dev generate --cases 100 --events 5000
+      stafet dev generate --cases 3 --jsonl - | head
+    """
+    total = EVENTS_PER_CASE * cases if events is None else events
+    if total < 2 * cases:
+        raise InvalidCommand(f"--events {total} is too few for {cases} cases (2 a case at least).")
+    stream = generate(cases, seed, total)
+    if jsonl is not None:
+        written = 0
+        for item in stream:
+            jsonl.write(json.dumps(item.line(), ensure_ascii=False) + "\n")
+            written += 1
+        if ctx.as_json:
+            ctx.emit_json({"cases": cases, "events": total, "commands": written, "seed": seed})
+        elif jsonl is not sys.stdout:
+            click.echo(f"Wrote {written:,} commands ({total:,} events, {cases:,} cases) to {jsonl.name}.")
+        return
+
+    ledger = Ledger(ctx.db, read_models=False)
+    ctx._ledger = ledger  # closed with the command
+    before = ledger.recorder.max_notification_id() or 0
+    with click.progressbar(length=total, label="Generating", file=sys.stderr, show_pos=True,
+                           show_percent=True) as bar:
+        report = load(ledger, stream, batch=batch, progress=bar.update)
+    catch_up_seconds: float | None = None
+    caught_up = 0
+    if not skip_catch_up:
+        runner = ledger.projections
+        head = ledger.recorder.max_notification_id() or 0
+        started = time.perf_counter()
+        with click.progressbar(length=max(head, 1), label="Read models", file=sys.stderr,
+                               show_pos=True) as bar:
+            done = [0]
+
+            def progress(applied: int, _head: int) -> None:
+                bar.update(applied - done[0])
+                done[0] = applied
+
+            caught_up = runner.catch_up(progress=progress)
+        catch_up_seconds = time.perf_counter() - started
+    rate = report.events / report.seconds if report.seconds else 0.0
+    if ctx.as_json:
+        ctx.emit_json({
+            "db": ledger.storage.display_url, "seed": seed, "cases": report.cases,
+            "commands": report.commands, "events": report.events, "events_before": before,
+            "seconds": round(report.seconds, 3), "events_per_second": round(rate),
+            "read_models": "skipped" if skip_catch_up else "off during the load, then caught up",
+            "catch_up_events": caught_up,
+            "catch_up_seconds": None if catch_up_seconds is None else round(catch_up_seconds, 3),
+            "by_command": dict(sorted(report.by_command.items())),
+        })
+        return
+    click.echo(f"Generated {report.cases:,} cases: {report.commands:,} commands, "
+               f"{report.events:,} events in {report.seconds:.1f} s ({rate:,.0f} events/s), "
+               f"seed {seed}.")
+    if before:
+        click.echo(f"The store already held {before:,} events; it now holds {before + report.events:,}.")
+    if skip_catch_up:
+        click.echo("Read models were off during the load and are behind; run "
+                   "`stafet projections run` (or any read) to bring them up to date.")
+    else:
+        click.echo(f"Read models were off during the load; one catch-up applied {caught_up:,} "
+                   f"events in {catch_up_seconds:.1f} s.")

@@ -1,0 +1,198 @@
+"""The log itself: notes, corrections that point at an earlier entry, and what every command's
+fields must be (SPEC §1, §3, §8, §10).
+
+Every test runs on an SQLite file and on PostgreSQL. Refusals are checked for the rule's
+code, one clear sentence naming the rule or field, and an unchanged log.
+
+| SPEC rule (§) | tests |
+|---|---|
+| notes in the log (NoteLogged, §8); "The ledger records the actor on every event" (§3, §8) | |
+| | test_a_note_is_logged_with_its_author_and_times |
+| | test_a_note_by_someone_outside_the_case_is_refused |
+| | test_a_blank_note_is_invalid |
+| "mistakes are corrected by new events that reference the old one" (§1) | |
+| | test_a_correction_references_an_earlier_position_and_leaves_it_unchanged |
+| | test_a_correction_of_a_position_that_does_not_exist_is_refused |
+| | test_a_correction_position_must_be_a_whole_number_from_1 |
+| | test_a_correction_needs_a_text_and_a_reason |
+| | test_a_correction_by_someone_outside_the_case_is_refused |
+| | test_a_correction_on_an_unknown_case_is_refused |
+| "Every command names its actor ... person@org" (§3, §10) | |
+| | test_the_actor_is_stored_as_person_at_org_in_lower_case |
+| | test_an_actor_not_written_person_at_org_is_invalid |
+| "an optional business time (occurred_at)" (§8, §10) | test_a_note_is_logged_with_its_author_and_times |
+| | test_a_business_time_that_is_not_a_time_is_invalid |
+| "Danish letters, long texts and odd Unicode are data, not errors" (§10) | |
+| | test_danish_letters_long_texts_and_odd_unicode_in_a_note_are_data |
+| | test_a_note_over_the_length_limit_or_with_nul_is_invalid |
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from stafet import CaseNotFound, Ledger
+from tests.helpers import HOLDER, SOCIAL, VOLUNTEER, Scenario
+from tests.rules._plan_support import invalid, only_event, refused, stored
+
+
+def case_with_note(ledger: Ledger) -> Scenario:
+    """An adult's case: 1 CaseOpened, 2 SOCIAL joined, 3 a note by SOCIAL."""
+    case = Scenario(ledger)
+    case.join(SOCIAL)
+    case.do("note", actor=SOCIAL, text="Borgeren mødte ikke op tirsdag.")
+    return case
+
+
+# -- notes ---------------------------------------------------------------------------------
+
+
+def test_a_note_is_logged_with_its_author_and_times(ledger: Ledger) -> None:
+    case = Scenario(ledger)
+    case.join(SOCIAL)
+    before = datetime.now(UTC)
+    result = case.do("note", actor=SOCIAL, text="Talt med borgeren i telefon.")
+    late = case.do("note", text="Hjemmebesøg i går.", occurred_at="2026-11-02T14:15:00")
+
+    note = only_event(case, result, "NoteLogged")
+    assert note.data() == {"text": "Talt med borgeren i telefon."}
+    assert (note.position, note.actor, note.occurred_at) == (3, SOCIAL, None)
+    assert note.recorded_at >= before.replace(microsecond=0)
+    logged_late = only_event(case, late, "NoteLogged")
+    assert logged_late.actor == HOLDER
+    assert logged_late.occurred_at == datetime(2026, 11, 2, 13, 15, tzinfo=UTC)  # Copenhagen time
+    assert case.state.version == 4
+
+
+def test_a_note_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    refused(case, "note", "participant.unknown",
+            r"dorte@frivilligcenter \(you\) is not an active participant of this case",
+            actor=VOLUNTEER, text="Jeg kender borgeren.")
+    case.do("case.leave", actor=SOCIAL, participant=SOCIAL)
+    refused(case, "note", "participant.unknown", r"bo@socialcenter \(you\) is not an active",
+            actor=SOCIAL, text="Et notat efter jeg gik.")
+
+
+def test_a_blank_note_is_invalid(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    invalid(case, "note", "text")
+    invalid(case, "note", "text", text="")
+    invalid(case, "note", "text", text=" \t\n ")
+    invalid(case, "note", "texts", text="x", texts="y")  # not a field of this command
+
+
+# -- corrections ---------------------------------------------------------------------------
+
+
+def test_a_correction_references_an_earlier_position_and_leaves_it_unchanged(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    original = [e.model_dump() for e in ledger.history(case.case_id)]
+    result = case.do("correct", actor=SOCIAL, position=3,
+                     correction="Borgeren mødte ikke op onsdag.", reason="Forkert ugedag")
+    again = case.do("correct", position=4, correction="Det var torsdag.", reason="Fejl i rettelsen")
+
+    event = only_event(case, result, "EntryCorrected")
+    assert event.data() == {"corrects_position": 3, "correction": "Borgeren mødte ikke op onsdag.",
+                            "reason": "Forkert ugedag"}
+    assert (event.position, event.actor) == (4, SOCIAL)
+    assert only_event(case, again, "EntryCorrected").data()["corrects_position"] == 4
+    history = ledger.history(case.case_id)
+    assert [e.model_dump() for e in history[:3]] == original  # nothing edited in place
+    assert history[2].data() == {"text": "Borgeren mødte ikke op tirsdag."}
+
+
+def test_a_correction_of_a_position_that_does_not_exist_is_refused(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    refused(case, "correct", "correct.position",
+            r"there is no entry at position 99; this case has 3 entries",
+            position=99, correction="Rettelse", reason="Fejl")
+    # The position this correction would itself be stored at is not an earlier entry either.
+    refused(case, "correct", "correct.position", r"no entry at position 4",
+            position=4, correction="Rettelse", reason="Fejl")
+
+
+def test_a_correction_position_must_be_a_whole_number_from_1(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    for position in (0, -3, 1.5, "tre"):
+        invalid(case, "correct", "position", position=position, correction="Rettelse", reason="Fejl")
+    invalid(case, "correct", "position", correction="Rettelse", reason="Fejl")
+
+
+def test_a_correction_needs_a_text_and_a_reason(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    invalid(case, "correct", "correction", position=3, reason="Fejl")
+    invalid(case, "correct", "correction", position=3, correction="  ", reason="Fejl")
+    invalid(case, "correct", "reason", position=3, correction="Rettelse")
+    invalid(case, "correct", "reason", position=3, correction="Rettelse", reason="")
+
+
+def test_a_correction_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    refused(case, "correct", "participant.unknown", r"dorte@frivilligcenter \(you\) is not an active",
+            actor=VOLUNTEER, position=3, correction="Rettelse", reason="Fejl")
+
+
+def test_a_correction_on_an_unknown_case_is_refused(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    before = stored(case)
+    missing = uuid4()
+    with pytest.raises(CaseNotFound, match=rf"there is no case {missing}"):
+        ledger.run("correct", {"actor": HOLDER, "case_id": missing, "position": 1,
+                               "correction": "Rettelse", "reason": "Fejl"})
+    assert stored(case) == before
+    assert ledger.case_ids() == [case.case_id]
+
+
+# -- actors and times ----------------------------------------------------------------------
+
+
+def test_the_actor_is_stored_as_person_at_org_in_lower_case(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    result = case.do("note", actor="  Bo@SocialCenter ", text="Skrevet med store bogstaver")
+    assert only_event(case, result, "NoteLogged").actor == SOCIAL
+
+
+def test_an_actor_not_written_person_at_org_is_invalid(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    for actor in ("bo", "bo@", "@socialcenter", "bo@social center", "bo@social@center", ""):
+        message = invalid(case, "note", "actor", actor=actor, text="Notat")
+        if actor:
+            assert "person@org" in message
+
+
+def test_a_business_time_that_is_not_a_time_is_invalid(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    for occurred_at in ("i går", "2026-02-30T10:00", "2026-11-02T25:00"):
+        invalid(case, "note", "occurred_at", text="Notat", occurred_at=occurred_at)
+
+
+# -- §10: text is data ---------------------------------------------------------------------
+
+
+def test_danish_letters_long_texts_and_odd_unicode_in_a_note_are_data(
+    ledger: Ledger, db_url: str
+) -> None:
+    case = case_with_note(ledger)
+    texts = [
+        "Æ Ø Å æ ø å – Ærøskøbing, Brønshøj, Sønderjylland",
+        "👨‍👩‍👧‍👦 🇩🇰 e\u0301 \u202eRTL\u202c zero\u200bwidth \ufeffBOM ẞ ǅ 𝔘 "
+        "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
+        ("Langt notat om forløbet; " * 9000)[:200_000].strip(),
+    ]
+    for text in texts:
+        case.do("note", text=text)
+
+    with Ledger(db_url) as again:  # read back from storage, not from this process's memory
+        notes = [e.data()["text"] for e in again.history(case.case_id)[3:]]
+    assert notes == texts
+    assert len(notes[2]) == len(texts[2]) > 199_000
+
+
+def test_a_note_over_the_length_limit_or_with_nul_is_invalid(ledger: Ledger) -> None:
+    case = case_with_note(ledger)
+    assert "200000" in invalid(case, "note", "text", text="å" * 200_001)
+    assert "NUL" in invalid(case, "note", "text", text="før\x00efter")
