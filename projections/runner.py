@@ -74,7 +74,8 @@ class ProjectionRunner:
     ) -> None:
         self.ledger = ledger
         self.storage = parse_db_url(read_url) if read_url else ledger.storage
-        self.engine = sql_engine(self.storage)
+        self._own_engine = read_url is not None
+        self.engine = sql_engine(self.storage) if self._own_engine else ledger.sql
         self.projections = [cls(policy or ledger.policy) for cls in projections]
         self._cache: OrderedDict[UUID, CaseState] = OrderedDict()
         self._lock_key = zlib.crc32(f"stafet-projections:{self.storage.pg_schema}".encode())
@@ -90,6 +91,10 @@ class ProjectionRunner:
                 exists = sa.inspect(conn).has_table(name) or name in sa.inspect(conn).get_view_names()
                 if not exists:
                     conn.exec_driver_sql(f"CREATE VIEW {name} AS {select_sql}")
+
+    def close(self) -> None:
+        if self._own_engine:
+            self.engine.dispose()
 
     def _lock(self, conn: Connection) -> None:
         if self.engine.dialect.name == "postgresql":

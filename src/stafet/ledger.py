@@ -93,6 +93,9 @@ class Ledger(Application[UUID]):
         )
         self._projection_runner: ProjectionRunner | None = None
         self._access_log: AccessLog | None = None
+        # One SQLAlchemy engine for every table beside the event store (keys, access log, read
+        # models), disposed with the ledger so no connection outlives it.
+        self.sql = sql_engine(self.storage)
         with _schema_lock(self.storage):
             super().__init__()  # creates the tables, if missing
 
@@ -104,7 +107,7 @@ class Ledger(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         self.keys = KeyStore(
-            sql_engine(self.storage),
+            self.sql,
             zlib.crc32(f"stafet-keys:{self.storage.pg_schema}".encode()),
         )
         return PydanticMapper(
@@ -176,7 +179,7 @@ class Ledger(Application[UUID]):
             from stafet.storage.access import AccessLog
 
             lock_key = zlib.crc32(f"stafet-access:{self.storage.pg_schema}".encode())
-            self._access_log = AccessLog(sql_engine(self.storage), lock_key, self.keys.subject_id)
+            self._access_log = AccessLog(self.sql, lock_key, self.keys.subject_id)
         return self._access_log
 
     def erase_subject(self, actor: str, subject_ref: str, reason: str) -> list[UUID]:
@@ -216,6 +219,13 @@ class Ledger(Application[UUID]):
                     Identifier(self.storage.pg_schema, table)),
                 [(case_id,) for case_id in case_ids],
             )
+
+    def close(self) -> None:
+        super().close()
+        if self._projection_runner is not None:
+            self._projection_runner.close()
+        if hasattr(self, "sql"):
+            self.sql.dispose()
 
     def _after_commit(self) -> None:
         if not self.update_read_models:

@@ -39,6 +39,11 @@ class Ctx:
         return runner
 
     @property
+    def projections(self) -> ProjectionRunner:
+        """The read models as they stand, for the commands that report on or move them."""
+        return self.ledger.projections
+
+    @property
     def reader(self) -> Reader:
         """Reads of personal data, access-logged with --as and --purpose."""
         return self.ledger.reader(self.actor, self.purpose)

@@ -40,7 +40,7 @@ def projections_status(ctx: Ctx) -> None:
     Example:
       stafet projections status
     """
-    rows = ctx.runner.status()
+    rows = ctx.projections.status()
     if ctx.as_json:
         ctx.emit_json([{"name": s.name, "tables": s.tables, "position": s.position,
                         "head": s.head, "lag": s.lag, "version": s.version,
@@ -65,7 +65,7 @@ def projections_rebuild(ctx: Ctx, names: tuple[str, ...]) -> None:
       stafet projections rebuild            # all of them
       stafet projections rebuild attention  # one
     """
-    runner = ctx.runner
+    runner = ctx.projections
     head = runner.head()
     started = time.perf_counter()
     with click.progressbar(length=max(head, 1), label="Rebuilding", file=sys.stderr,
@@ -101,10 +101,13 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
     Example:
       stafet --db postgresql+psycopg://stafet@db/stafet projections run
     """
-    runner = ctx.runner
+    runner = ctx.projections
     if once:
         applied = runner.catch_up()
-        click.echo(f"Applied {applied:,} events.")
+        if ctx.as_json:
+            ctx.emit_json({"applied": applied, "position": runner.head()})
+        else:
+            click.echo(f"Applied {applied:,} events.")
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

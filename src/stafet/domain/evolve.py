@@ -124,7 +124,8 @@ def _(e: ev.ParticipantLeft, s: CaseState) -> dict[str, Any]:
 
 @_apply.register
 def _(e: ev.BatonHanded, s: CaseState) -> dict[str, Any]:
-    return {"baton": s.baton.model_copy(update={"stage": "offered", "offered_to": e.to})}
+    return {"baton": s.baton.model_copy(
+        update={"stage": "offered", "offered_to": e.to, "changed_at": e.effective_at})}
 
 
 @_apply.register
@@ -140,14 +141,16 @@ def _(e: ev.BatonGrabbed, s: CaseState) -> dict[str, Any]:
 @_apply.register
 def _(e: ev.BatonReleased, s: CaseState) -> dict[str, Any]:
     holds = _end_holds(s, e, {e.actor}, f"released to {s.baton.holder}")
-    return {"baton": s.baton.model_copy(update={"stage": "held", "outgoing": None}),
+    return {"baton": s.baton.model_copy(
+                update={"stage": "held", "outgoing": None, "changed_at": e.effective_at}),
             "holds": holds}
 
 
 @_apply.register(ev.BatonDeclined)
 @_apply.register(ev.HandoverWithdrawn)
 def _(e: ev.CaseEvent, s: CaseState) -> dict[str, Any]:
-    return {"baton": s.baton.model_copy(update={"stage": "held", "offered_to": None})}
+    return {"baton": s.baton.model_copy(
+        update={"stage": "held", "offered_to": None, "changed_at": e.effective_at})}
 
 
 @_apply.register

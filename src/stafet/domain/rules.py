@@ -78,7 +78,7 @@ def require_known(items: Mapping[str, T], item_id: str, what: str) -> T:
     try:
         return items[item_id]
     except KeyError:
-        refuse(f"{what}.unknown", f"there is no {what} {item_id} in this case")
+        refuse(f"{what.replace(' ', '_')}.unknown", f"there is no {what} {item_id} in this case")
 
 
 # -- who may consent (SPEC §6) --------------------------------------------------------------
@@ -149,6 +149,16 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
             "under Barnets Lov § 110 a youth of 16 or over must consent together with the "
             "custody holder",
         )
+
+
+def require_not_before(at: datetime, earliest: datetime, what: str) -> None:
+    """A back-dated command (occurred_at) must not rewrite the order of what happened."""
+    if at < earliest:
+        from stafet.wording import when
+
+        refuse("occurred_at.too_early",
+               f"occurred_at {when(at)} is before {what} ({when(earliest)}); the log keeps "
+               "things in the order they happened")
 
 
 def a(word: str) -> str:

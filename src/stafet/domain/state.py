@@ -41,6 +41,11 @@ class Baton(_Frozen):
     outgoing: str | None = None
     temporary: bool = False
     since: datetime
+    changed_at: datetime | None = None  # when the baton last moved (hand, grab, release, ...)
+
+    @property
+    def last_change(self) -> datetime:
+        return self.changed_at or self.since
 
 
 class Hold(_Frozen):

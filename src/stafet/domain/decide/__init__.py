@@ -6,17 +6,29 @@ decided command returns the events to store, numbered after the current state.
 
 from __future__ import annotations
 
-from stafet.commands import CaseCommand, Command, EraseCase, OpenCase, ReopenCase
+from stafet.commands import (
+    CaseCommand,
+    Command,
+    DeclineBaton,
+    EraseCase,
+    GrabBaton,
+    HandBaton,
+    OpenCase,
+    ReleaseBaton,
+    ReopenCase,
+    WithdrawHandover,
+)
 from stafet.domain.decide import baton, case, consent, log, meetings, participants, plan
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import DECIDERS
 from stafet.domain.events import CaseEvent, PersonalDataErased
-from stafet.domain.rules import refuse, require_open, require_participant
+from stafet.domain.rules import refuse, require_not_before, require_open, require_participant
 from stafet.domain.state import CaseState
 
 __all__ = ["Context", "decide"]
 
 _MODULES = (baton, case, consent, log, meetings, participants, plan)  # each registers its deciders
+_BATON_MOVES = (HandBaton, GrabBaton, ReleaseBaton, DeclineBaton, WithdrawHandover)
 
 
 def decide(state: CaseState | None, command: Command, ctx: Context) -> list[CaseEvent]:
@@ -33,4 +45,8 @@ def decide(state: CaseState | None, command: Command, ctx: Context) -> list[Case
         require_open(state)
     # Only the case's own participants write into it.
     require_participant(state, command.actor, f"{command.actor} (you)")
+    if command.occurred_at is not None and isinstance(command, _BATON_MOVES):
+        # Never zero holders, in business time too: the baton moves in order. (A note may
+        # well tell of something from before; the baton's own story may not be rewritten.)
+        require_not_before(command.occurred_at, state.baton.last_change, "the baton's last move")
     return DECIDERS[type(command)](state, command, ctx)

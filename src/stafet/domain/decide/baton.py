@@ -27,6 +27,10 @@ def hand(s: CaseState, c: HandBaton, ctx: Context) -> list[ev.CaseEvent]:
 
 @handles(GrabBaton)
 def grab(s: CaseState, c: GrabBaton, ctx: Context) -> list[ev.CaseEvent]:
+    if s.baton.stage == "exchange":
+        refuse("baton.not_offered",
+               f"{s.baton.holder} has already grabbed the baton; the exchange waits for "
+               f"{s.baton.outgoing} to release it")
     if s.baton.stage != "offered":
         refuse("baton.not_offered", "the baton has not been handed to anyone, so nobody can grab it")
     if c.actor != s.baton.offered_to:

@@ -72,5 +72,5 @@ def reopen(s: CaseState, c: ReopenCase, ctx: Context) -> list[ev.CaseEvent]:
         refuse("case.not_closed", "the case is open; only a closed case can be reopened")
     require_baton_eligible(s, c.actor)
     # Whoever reopens holds the baton; anyone but the last holder only temporarily (SPEC §4).
-    temporary = c.actor != s.baton.holder
+    temporary = c.actor != s.baton.holder or s.baton.temporary
     return [ctx.event(s, ev.CaseReopened, reason=c.reason, temporary=temporary)]

@@ -37,6 +37,17 @@ class Context:
         """The day the command takes effect, as a person in Denmark reads it."""
         return local_date(self.effective_at)
 
+    def actor_role(self, state: CaseState | None) -> str:
+        """The role the actor acts in (SPEC §3): as the command says, else as the case knows
+        them (their title there, or their kind of participant)."""
+        if self.command.actor_role:
+            return self.command.actor_role
+        known = state.participants.get(self.command.actor) if state else None
+        if known is not None:
+            return known.title or known.kind
+        opener_title = getattr(self.command, "holder_title", None)
+        return opener_title or getattr(self.command, "holder_kind", "participant")
+
     def event(self, state: CaseState | None, cls: type[E], **data: Any) -> E:
         """A new event of this command, numbered after the given state."""
         return cls(
@@ -44,7 +55,7 @@ class Context:
             originator_version=(state.version if state else 0) + 1,
             recorded_at=self.now,
             actor=self.command.actor,
-            actor_role=self.command.actor_role,
+            actor_role=self.actor_role(state),
             occurred_at=self.command.occurred_at,
             command_id=self.command.command_id,
             **data,

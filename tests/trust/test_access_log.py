@@ -1,0 +1,342 @@
+"""The access log: every read of a case's personal data and every search, with who, when,
+what, why, and the citizen (or the search criterion). Reads without a purpose are refused;
+the log is hash-chained, pruned by the retention rule, and still verifies after a prune.
+"""
+
+from __future__ import annotations
+
+import calendar
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from stafet import Ledger
+from stafet.domain.errors import InvalidCommand
+from stafet.domain.policy import Policy
+from tests.trust.conftest import ExampleStore
+from tests.trust.support import ADULT_REF, FAMILY_REF, RawStore, read, stafet
+
+ANNE = "anne@jobcenter-odense"
+BO = "bo@socialafdelingen-odense"
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, _pristine_sqlite: tuple[Path, str, str]) -> ExampleStore:
+    """Both examples in an SQLite file of this test's own (for the SQLite-only tests)."""
+    pristine, adult, family = _pristine_sqlite
+    shutil.copyfile(pristine, tmp_path / "stafet.db")
+    return ExampleStore(f"sqlite:///{tmp_path / 'stafet.db'}", adult, family)
+
+
+def log_entries(url: str, *args: str) -> list[dict[str, Any]]:
+    done = stafet(url, "--json", "access-log", *args)
+    assert done.code == 0, done.err
+    entries: list[dict[str, Any]] = done.json()
+    return entries
+
+
+def new_entries(url: str, before: int) -> list[dict[str, Any]]:
+    return log_entries(url)[before:]
+
+
+def people_time(at: datetime) -> str:
+    """How the CLI writes a moment for people: Copenhagen time, 6 Mar 2026 10:00."""
+    local = at.astimezone(COPENHAGEN)
+    return f"{local.day} {calendar.month_abbr[local.month]} {local.year} {local:%H:%M}"
+
+
+# -- every read path writes an entry --------------------------------------------------------
+
+
+def test_every_read_path_is_logged_with_who_when_what_and_why(example_store: ExampleStore) -> None:
+    url, adult, family = example_store.url, example_store.adult, example_store.family
+    as_of = (datetime.now(UTC) + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    # (command line, [(action, case, criterion)] the read must log)
+    reads: list[tuple[list[str], list[tuple[str, str | None, str | None]]]] = [
+        (["case", "show", adult[:8]], [("show", adult, None)]),
+        (["case", "show", adult[:8], "--as-of", as_of.isoformat()],
+         [("show-as-of", adult, as_of.isoformat())]),
+        (["case", "history", family], [("history", family, None)]),
+        (["case", "history", family[:6], "--lang", "da"], [("history", family, None)]),
+        (["--json", "case", "history", adult], [("history", adult, None)]),
+        (["baton", "timeline", adult[:8]], [("timeline", adult, None)]),
+        (["case", "list"], [("search", None, "case list all cases"),  # oldest case first
+                            ("search-hit", family, "case list all cases"),
+                            ("search-hit", adult, "case list all cases")]),
+        (["case", "list", "--org", "skovvangskolen"],
+         [("search", None, "case list --org skovvangskolen"),
+          ("search-hit", family, "case list --org skovvangskolen")]),
+        (["attention", "--holder", "lars.winther@skovvangskolen"],
+         [("search", None, "attention --holder lars.winther@skovvangskolen"),
+          ("search-hit", family, "attention --holder lars.winther@skovvangskolen")]),
+        (["export", "--table", "rm_goals"], [("export", None, "rm_goals")]),
+        (["export", "--events", "--format", "csv"], [("export", None, "the event stream")]),
+    ]
+    for number, (args, expected) in enumerate(reads):
+        purpose = f"opfølgning nr. {number}"
+        count = len(log_entries(url))
+        started = datetime.now(UTC)
+        done = read(url, *args, actor=ANNE, purpose=purpose)
+        ended = datetime.now(UTC)
+        assert done.code == 0, (args, done.err)
+        assert done.out.strip(), args
+        entries = new_entries(url, count)
+        assert [(e["action"], e["case_id"], e["criterion"]) for e in entries] == expected, args
+        for e in entries:
+            assert (e["actor"], e["purpose"]) == (ANNE, purpose), args
+            assert started <= datetime.fromisoformat(e["at"]) <= ended, args
+
+
+def test_the_python_reader_logs_each_read(example_store: ExampleStore) -> None:
+    adult = UUID(example_store.adult)
+    with Ledger(example_store.url) as ledger:
+        reader = ledger.reader(BO, purpose="forberede netværksmøde")
+        assert reader.case(adult).subject_ref == ADULT_REF
+        assert reader.case_as_of(adult, datetime.now(UTC)).id == adult
+        assert reader.history(str(adult)[:8])[0].originator_id == adult
+        assert reader.timeline(adult).baton.holder == "peter.lund@socialafdelingen-odense"
+        reader.searched("borgere med åbne aftaler", [str(adult)])
+        reader.exported("rm_agreements")
+        entries = ledger.access_log.entries()
+        mine = ledger.access_log.entries(subject_ref=ADULT_REF)
+
+    assert [(e.action, e.case_id, e.criterion) for e in entries][:4] == [
+        ("show", str(adult), None), ("show-as-of", str(adult), entries[1].criterion),
+        ("history", str(adult), None), ("timeline", str(adult), None)]
+    assert [(e.action, e.case_id, e.criterion) for e in entries][4:] == [
+        ("search", None, "borgere med åbne aftaler"),
+        ("search-hit", str(adult), "borgere med åbne aftaler"),
+        ("export", None, "rm_agreements")]
+    assert {(e.actor, e.purpose) for e in entries} == {(BO, "forberede netværksmøde")}
+    assert [e.action for e in mine] == ["show", "show-as-of", "history", "timeline", "search-hit"]
+
+
+def test_the_python_reader_needs_a_purpose_and_a_person(sqlite_store: ExampleStore) -> None:
+    with Ledger(sqlite_store.url) as ledger:
+        with pytest.raises(InvalidCommand, match="--purpose"):
+            ledger.reader(BO)
+        with pytest.raises(InvalidCommand, match="person@org"):
+            ledger.reader(None, purpose="opfølgning")
+        for blank in ("", "   "):
+            with pytest.raises(InvalidCommand, match="1-500 characters"):
+                ledger.reader(BO, purpose=blank)
+        assert ledger.access_log.entries() == []
+
+
+def test_a_policy_without_the_purpose_rule_reads_and_still_logs(sqlite_store: ExampleStore) -> None:
+    with Ledger(sqlite_store.url, policy=Policy(purpose_required=False)) as ledger:
+        ledger.reader(BO).case(sqlite_store.adult)
+        (entry,) = ledger.access_log.entries()
+    assert (entry.actor, entry.action, entry.purpose) == (BO, "show", None)
+
+
+READ_COMMANDS = {
+    "case show": lambda c: ["case", "show", c],
+    "case show --as-of": lambda c: ["case", "show", c, "--as-of", "2030-01-01T12:00"],
+    "case history": lambda c: ["case", "history", c],
+    "case history --json": lambda c: ["--json", "case", "history", c],
+    "baton timeline": lambda c: ["baton", "timeline", c],
+    "case list": lambda c: ["case", "list"],
+    "attention": lambda c: ["attention"],
+    "export --table": lambda c: ["export", "--table", "rm_cases"],
+    "export --events": lambda c: ["export", "--events"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READ_COMMANDS))
+def test_a_read_without_a_purpose_is_refused_and_shows_nothing(
+        sqlite_store: ExampleStore, command: str) -> None:
+    args: list[str] = READ_COMMANDS[command](sqlite_store.adult)
+    done = stafet(sqlite_store.url, "--as", ANNE, *args)
+    assert done.code == 2
+    assert done.out == ""
+    assert "--purpose" in done.err and "Traceback" not in done.err
+
+    nobody = stafet(sqlite_store.url, "--purpose", "opfølgning", *args)
+    assert nobody.code == 2
+    assert nobody.out == ""
+    assert "--as person@org" in nobody.err
+
+    assert log_entries(sqlite_store.url) == []
+
+
+# -- one citizen's lookups ------------------------------------------------------------------
+
+
+def test_access_log_for_a_subject_lists_exactly_that_citizens_lookups(
+        example_store: ExampleStore) -> None:
+    url, adult, family = example_store.url, example_store.adult, example_store.family
+    read(url, "case", "show", adult, actor=ANNE, purpose="forberede møde med Mads")
+    read(url, "case", "show", family, actor=BO, purpose="skolestart")
+    read(url, "case", "history", adult, actor=BO, purpose="overtage stafetten")
+    read(url, "baton", "timeline", family, actor=ANNE, purpose="skolestart")
+    read(url, "case", "list", "--org", "jobcenter-odense", actor=ANNE, purpose="caseload")
+
+    everything = log_entries(url)
+    adults = log_entries(url, "--subject", ADULT_REF)
+    families = log_entries(url, "--subject", FAMILY_REF)
+    assert [e["seq"] for e in adults] == [e["seq"] for e in everything
+                                          if e["case_id"] == adult]
+    assert [(e["actor"], e["action"], e["purpose"]) for e in adults] == [
+        (ANNE, "show", "forberede møde med Mads"), (BO, "history", "overtage stafetten")]
+    assert [(e["actor"], e["action"], e["purpose"]) for e in families] == [
+        (BO, "show", "skolestart"), (ANNE, "timeline", "skolestart")]
+
+    people = stafet(url, "access-log", "--subject", ADULT_REF)
+    assert people.code == 0
+    lines = people.out.splitlines()
+    assert lines[0].split() == ["WHEN", "WHO", "WHAT", "CASE", "WHY"]
+    assert len(lines) == 1 + len(adults)
+    for line, entry in zip(lines[1:], adults, strict=True):
+        assert people_time(datetime.fromisoformat(entry["at"])) in line
+        assert entry["purpose"] in line and entry["actor"] in line and adult[:8] in line
+
+    none = stafet(url, "access-log", "--subject", "borger-000000")
+    assert (none.code, none.out.strip()) == (0, "No lookups recorded of this citizen's data.")
+
+
+def test_the_access_log_keeps_no_citizen_reference_in_clear(sqlite_store: ExampleStore) -> None:
+    read(sqlite_store.url, "case", "show", sqlite_store.adult)
+    read(sqlite_store.url, "case", "list")
+    raw = sqlite_store.raw
+    assert raw.query("SELECT count(*) FROM stafet_access_log")[0][0] == 4
+    assert raw.rows_containing(ADULT_REF).get("stafet_access_log") is None
+    assert raw.rows_containing("3c9e41").get("stafet_access_log") is None
+
+
+@pytest.mark.xfail(reason="BUG: `stafet export --table rm_cases` (or --events) hands out every "
+                   "citizen's personal data but logs one 'export' entry with no citizen, so "
+                   "`stafet access-log --subject REF` does not show that the citizen's data "
+                   "was exported", strict=True)
+def test_an_export_holding_a_citizens_data_shows_in_their_access_log(
+        sqlite_store: ExampleStore) -> None:
+    exported = read(sqlite_store.url, "export", "--table", "rm_cases", purpose="statistik")
+    assert ADULT_REF in exported.out  # the citizen's data is in the export
+
+    mine = log_entries(sqlite_store.url, "--subject", ADULT_REF)
+    assert [e["purpose"] for e in mine] == ["statistik"]
+
+
+# -- the chain ------------------------------------------------------------------------------
+
+
+def _some_reads(url: str, adult: str, family: str) -> None:
+    read(url, "case", "show", adult, actor=ANNE, purpose="forberede møde")
+    read(url, "case", "history", family, actor=BO, purpose="overtage stafetten")
+    read(url, "baton", "timeline", adult, actor=ANNE, purpose="forberede møde")
+    read(url, "case", "show", family, actor=BO, purpose="skolestart")
+
+
+# What an intruder does to one entry, and what verify must then say. Applied from the newest
+# entry back, so that each damage is in turn the first one in the log.
+TAMPERING: list[tuple[str, str]] = [
+    ("UPDATE stafet_access_log SET purpose = 'rutine' WHERE seq = 5",
+     "access-log entry 5 was changed"),
+    ("UPDATE stafet_access_log SET actor = 'nobody@kommunen' WHERE seq = 4",
+     "access-log entry 4 was changed"),
+    ("UPDATE stafet_access_log SET case_id = NULL WHERE seq = 3",
+     "access-log entry 3 was changed"),
+    ("DELETE FROM stafet_access_log WHERE seq = 2", "access-log entry 2 is missing"),
+]
+
+
+def test_tampered_access_log_entries_are_found(example_store: ExampleStore) -> None:
+    url = example_store.url
+    _some_reads(url, example_store.adult, example_store.family)
+    read(url, "case", "list")
+    clean = stafet(url, "verify")
+    assert clean.code == 0 and "Access log intact: 7 entries." in clean.out
+
+    for statement, problem in TAMPERING:
+        assert example_store.raw.execute(statement) == 1, statement
+        done = stafet(url, "verify")
+        assert done.code == 1
+        assert "Intact: 87 events" in done.out  # the event log itself is fine
+        assert f"ACCESS LOG BROKEN: {problem}." in done.err
+        data = stafet(url, "--json", "verify").json()
+        assert (data["ok"], data["access_log"]["ok"], data["access_log"]["problem"]) == (
+            True, False, problem)
+    with Ledger(url) as ledger:
+        assert ledger.access_log.verify() == (False, 1, "access-log entry 2 is missing")
+
+
+# -- retention ------------------------------------------------------------------------------
+
+
+def _clock(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def test_prune_removes_entries_older_than_the_policy_and_the_rest_still_verifies(
+        example_store: ExampleStore) -> None:
+    url, adult, family = example_store.url, example_store.adult, example_store.family
+    now = datetime.now(UTC)
+    # Reads made 200 and 190 days ago (the ledger's clock is injected), then today.
+    for days in (200, 190):
+        with Ledger(url, clock=_clock(now - timedelta(days=days))) as ledger:
+            reader = ledger.reader(ANNE, purpose=f"opfølgning for {days} dage siden")
+            reader.case(adult)
+            reader.history(family)
+    _some_reads(url, adult, family)
+    assert len(log_entries(url)) == 8
+
+    pruned = stafet(url, "access-log", "prune")
+    assert pruned.code == 0, pruned.err
+    cutoff = people_time(now - timedelta(days=183))[:-6]  # the day; the minute may move on
+    assert pruned.out.startswith("Removed 4 access-log entries from before " + cutoff)
+    assert pruned.out.rstrip().endswith("(retention 183 days).")
+
+    left = log_entries(url)
+    assert [e["seq"] for e in left] == [5, 6, 7, 8]
+    assert all(datetime.fromisoformat(e["at"]) > now - timedelta(days=1) for e in left)
+    verified = stafet(url, "verify")
+    assert verified.code == 0, verified.err
+    assert "Access log intact: 4 entries." in verified.out
+
+    again = stafet(url, "access-log", "prune")
+    assert again.out.strip() == "Nothing to remove: no entries older than 183 days."
+
+    read(url, "case", "show", adult)  # the log goes on from the anchor
+    assert "Access log intact: 5 entries." in stafet(url, "verify").out
+    assert [e["action"] for e in log_entries(url, "--subject", ADULT_REF)] == [
+        "show", "timeline", "show"]
+
+
+def test_prune_with_an_injected_clock_and_retention(sqlite_store: ExampleStore) -> None:
+    url, adult = sqlite_store.url, sqlite_store.adult
+    start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+    for day in range(10):
+        with Ledger(url, clock=_clock(start + timedelta(days=day))) as ledger:
+            ledger.reader(ANNE, purpose=f"dag {day}").case(adult)
+
+    with Ledger(url) as ledger:
+        removed, cutoff = ledger.access_log.prune(start + timedelta(days=10), keep_days=3)
+        assert (removed, cutoff) == (7, start + timedelta(days=7))
+        assert [e.purpose for e in ledger.access_log.entries()] == ["dag 7", "dag 8", "dag 9"]
+        assert ledger.access_log.verify() == (True, 3, None)
+        assert ledger.access_log.prune(start + timedelta(days=10), keep_days=3) == (0, None)
+
+    by_option = stafet(url, "--json", "access-log", "prune", "--keep-days", "30")
+    assert by_option.json()["removed"] == 3  # months ago, by the real clock
+
+
+def test_a_removed_prune_anchor_is_found(sqlite_store: ExampleStore) -> None:
+    url, adult = sqlite_store.url, sqlite_store.adult
+    with Ledger(url, clock=_clock(datetime.now(UTC) - timedelta(days=400))) as ledger:
+        ledger.reader(ANNE, purpose="gammel opfølgning").case(adult)
+    read(url, "case", "show", adult)
+    read(url, "case", "show", adult)
+    assert stafet(url, "access-log", "prune").out.startswith("Removed 1 access-log entries")
+    assert stafet(url, "verify").code == 0
+
+    RawStore(url).execute("DELETE FROM stafet_access_anchor")
+    done = stafet(url, "verify")
+    assert done.code == 1
+    assert "ACCESS LOG BROKEN: access-log entry 2 was changed." in done.err

@@ -1,0 +1,159 @@
+"""A digest kept outside the store catches what the chain alone cannot: an intruder with the
+code who rewrites the log *consistently* (every hash recomputed after the changed event).
+
+``stafet digest`` records only the head and count, so a mismatch is named at the digest's
+last position: "the first N events no longer hash to the digest".
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from uuid import UUID
+
+from stafet import Ledger
+from stafet.storage.chain import GENESIS, chain_links
+from stafet.storage.verify import Digest, verify
+from tests.trust.conftest import ExampleStore
+from tests.trust.support import RawStore, stafet
+
+MALLORY = b"mallory@jobcenter-odense"
+ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
+
+
+def take_digest(store: ExampleStore, path: Path) -> Digest:
+    done = stafet(store.url, "digest")
+    assert done.code == 0, done.err
+    path.write_text(done.out, encoding="utf-8")
+    return Digest.loads(done.out)
+
+
+def rewrite_consistently(raw: RawStore, from_index: int) -> int:
+    """Change the event at ``from_index`` (its actor becomes Mallory) and recompute every hash
+    from there on with the product's own chain functions; returns the changed event's
+    position in the log."""
+    events = raw.events()
+    chain = raw.chain()
+    victim = events[from_index]
+    actor = json.loads(victim.state)["actor"].encode()
+    raw.set_state(victim.seq, victim.state.replace(actor, MALLORY))
+
+    before = [k for k in chain if k.seq < victim.seq]
+    previous = before[-1].chain_hash if before else GENESIS
+    case_previous: dict[UUID, bytes] = {}
+    for k in before:
+        case_previous[k.case_id] = k.case_hash
+    rows = [(e.seq, e.case_id, e.version, e.topic, e.state) for e in raw.events()
+            if e.seq >= victim.seq]
+    links = chain_links(previous, case_previous, rows)
+    raw.execute_many([
+        ("UPDATE stafet_chain SET event_hash = ?, chain_hash = ?, case_hash = ? WHERE seq = ?",
+         (k.event_hash, k.chain_hash, k.case_hash, k.seq)) for k in links
+    ])
+    return victim.seq
+
+
+def test_a_fresh_digest_matches(example_store: ExampleStore, tmp_path: Path) -> None:
+    digest = take_digest(example_store, tmp_path / "digest.json")
+    assert digest.count == 87
+
+    done = stafet(example_store.url, "verify", "--digest", str(tmp_path / "digest.json"))
+    assert done.code == 0, done.err
+    assert f"Intact: 87 events, head {digest.head}" in done.out
+    assert f"matches the digest of {digest.taken_at}" in done.out
+
+
+def test_a_consistent_rewrite_passes_verify_but_not_the_digest(example_store: ExampleStore,
+                                                               tmp_path: Path) -> None:
+    digest_file = tmp_path / "digest.json"
+    digest = take_digest(example_store, digest_file)
+    raw = example_store.raw
+    changed_at = rewrite_consistently(raw, 50)
+
+    # The chain itself now agrees with the forged log: verify alone cannot tell.
+    plain = stafet(example_store.url, "verify")
+    assert plain.code == 0, plain.err
+    assert "Intact: 87 events" in plain.out
+    assert digest.head not in plain.out
+
+    checked = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    assert checked.code == 1, checked
+    assert f"BROKEN at position {digest.count}: the first {digest.count} events no longer hash " \
+           f"to the digest taken at {digest.taken_at}: the store was rewritten." in checked.err
+    as_json = stafet(example_store.url, "--json", "verify", "--digest", str(digest_file)).json()
+    assert (as_json["ok"], as_json["kind"], as_json["position"]) == (False, "rewritten", 87)
+
+    with Ledger(example_store.url) as ledger:
+        report = verify(ledger.recorder, digest)
+    assert (report.ok, report.kind, report.seq) == (False, "rewritten", digest.count)
+    assert changed_at < digest.count
+
+
+def test_events_added_after_the_digest_still_match_it(example_store: ExampleStore,
+                                                      tmp_path: Path) -> None:
+    digest_file = tmp_path / "digest.json"
+    digest = take_digest(example_store, digest_file)
+    with Ledger(example_store.url) as ledger:
+        ledger.log_note(actor=ADULT_HOLDER, case_id=UUID(example_store.adult),
+                        text="Mads er flyttet i egen bolig.")
+
+    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    assert done.code == 0, done.err
+    assert "Intact: 88 events" in done.out
+    assert f"matches the digest of {digest.taken_at}" in done.out
+
+
+def test_a_rewrite_before_the_digest_is_caught_after_later_events(example_store: ExampleStore,
+                                                                  tmp_path: Path) -> None:
+    digest_file = tmp_path / "digest.json"
+    digest = take_digest(example_store, digest_file)
+    with Ledger(example_store.url) as ledger:
+        ledger.log_note(actor=ADULT_HOLDER, case_id=UUID(example_store.adult),
+                        text="Mads er flyttet i egen bolig.")
+    rewrite_consistently(example_store.raw, 10)
+
+    assert stafet(example_store.url, "verify").code == 0
+    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    assert done.code == 1
+    assert f"BROKEN at position {digest.count}: " in done.err and "rewritten" in done.err
+
+
+def test_cutting_off_the_newest_events_is_caught_by_the_digest(example_store: ExampleStore,
+                                                               tmp_path: Path) -> None:
+    digest_file = tmp_path / "digest.json"
+    take_digest(example_store, digest_file)
+    raw = example_store.raw
+    last_three = [e.seq for e in raw.events()[-3:]]
+    raw.execute_many([
+        *[("DELETE FROM {events} WHERE {seq} = ?", (seq,)) for seq in last_three],
+        *[("DELETE FROM stafet_chain WHERE seq = ?", (seq,)) for seq in last_three],
+    ])
+
+    plain = stafet(example_store.url, "verify")
+    assert plain.code == 0 and "Intact: 84 events" in plain.out
+    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    assert done.code == 1
+    assert "BROKEN at position 85: " in done.err
+    assert "holds 84 events but the digest" in done.err and "counted 87" in done.err
+
+
+def test_no_digest_is_taken_of_a_broken_store(example_store: ExampleStore) -> None:
+    raw = example_store.raw
+    victim = raw.events()[5]
+    raw.set_state(victim.seq, victim.state.replace(b'"actor": "', b'"actor": "x', 1))
+
+    done = stafet(example_store.url, "digest")
+    assert done.code == 1
+    assert done.out == ""
+    assert f"BROKEN at position {victim.seq}" in done.err and "no digest taken" in done.err
+
+
+def test_an_unreadable_digest_file_is_an_input_error(example_store: ExampleStore,
+                                                     tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-digest.json"
+    bad.write_text('{"count": 3}', encoding="utf-8")
+
+    done = stafet(example_store.url, "verify", "--digest", str(bad))
+    assert done.code == 2
+    assert "the digest file cannot be read" in done.err
+    assert "Intact" not in done.out

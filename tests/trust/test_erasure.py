@@ -1,0 +1,320 @@
+"""Erasing a citizen (crypto-shredding) end to end, on SQLite and PostgreSQL.
+
+A case whose personal fields (every PERSONAL path of the event catalogue that a command can
+fill) carry a unique marker is erased with ``stafet erase``. Afterwards the log still verifies,
+every way of reading shows "[erased]", and no byte of the marker is left: not in the SQLite file
+or its WAL, not in any column of any table of the PostgreSQL schema. Another citizen's case is
+untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from stafet import Ledger
+from tests.trust.conftest import ExampleStore
+from tests.trust.support import (
+    FAMILY_REF,
+    RawStore,
+    read,
+    stafet,
+    stafet_process,
+)
+
+MARKER = "MARKER-7f3a9"
+OTHER = "OTHERCITIZEN-c0ffee"
+HOLDER = "anne@jobcenter-odense"
+SOCIAL = "bo@socialafdelingen-odense"
+DPO = "dpo@kommunen"
+REASON = "Slettefrist udløbet"
+SNAPSHOT_INTERVAL = 5
+
+
+def build_case(ledger: Ledger, subject_ref: str, marker: str) -> UUID:
+    """An adult case that writes ``marker`` into every kind of personal field."""
+    opened = ledger.open_case(actor=HOLDER, subject_ref=subject_ref, subject_kind="adult",
+                              title=f"Forløb for {marker}", holder_name=f"Anne {marker}",
+                              temporary=False)
+    case_id = opened.case_id
+    soon = (date.today() + timedelta(days=30)).isoformat()
+
+    def do(name: str, actor: str = HOLDER, **fields: Any) -> None:
+        ledger.run(name, {"actor": actor, "case_id": case_id, **fields})
+
+    do("case.join", participant=SOCIAL, kind="authority", title=f"Sagsbehandler {marker}",
+       participant_name=f"Bo {marker}")
+    do("case.join", participant="soester@hjemme", kind="relative", title=f"Søster {marker}")
+    do("consent.give", given_by=[{"role": "citizen", "name": f"Mads {marker}"}],
+       purpose="koordinering", recipients=["@jobcenter-odense", "@socialafdelingen-odense"],
+       categories=["helbred", "bolig"])
+    do("plan.accept", accepted_by=[{"role": "citizen", "name": f"Mads {marker}"}],
+       note=f"Siger ja {marker}")
+    do("plan.summary", text=f"Situationen: {marker} har brug for bolig.")
+    do("goal.set", level="overall", text=f"Mål om egen bolig {marker}")
+    do("goal.revise", goal_id="G1", text=f"Revideret mål {marker}", reason=f"Fordi {marker}")
+    do("goal.status", goal_id="G1", status="in_progress", note=f"I gang {marker}")
+    do("effort.plan", title=f"Bostøtte {marker}", law="SEL", paragraph="§ 85", provider=SOCIAL)
+    do("effort.status", effort_id="E1", status="started", note=f"Startet {marker}")
+    do("agreement.make", text=f"skrive {marker} op til bolig", responsible=SOCIAL, due_on=soon)
+    do("view", text=f"Jeg vil gerne bo selv, siger {marker}")
+    do("sectorplan.link", kind="Handleplan (SEL § 141)", owner=SOCIAL, system="Nexus",
+       reference=f"HP-{marker}")
+    do("share", recipient=SOCIAL, purpose="koordinering", categories=["helbred"],
+       description=f"Helbredsattest om {marker}")
+    do("meeting.convene", starts_at=(datetime.now(UTC) + timedelta(days=10)).isoformat(),
+       place=f"Mødelokale {marker}", invited=[SOCIAL], agenda=[f"Punkt om {marker}"])
+    do("meeting.agenda", meeting_id="M1", agenda=[f"Nyt punkt om {marker}"])
+    do("meeting.hold", meeting_id="M1", attendees=[SOCIAL], minutes=f"Referat: {marker}",
+       decisions=[f"Beslutning om {marker}"],
+       agreements=[{"text": f"følge op på {marker}", "responsible": SOCIAL, "due_on": soon}])
+    do("note", text=f"Notat om {marker}")
+    do("correct", position=19, correction=f"Rettelse om {marker}", reason=f"Fejl om {marker}")
+    do("phase", phase=2, reason=f"Tværfagligt for {marker}")
+    do("agreement.cancel", agreement_id="A1", reason=f"Aflyst for {marker}")
+    do("case.leave", participant="soester@hjemme", reason=f"Flyttet, {marker}")
+    do("baton.hand", to=SOCIAL, note=f"Overdragelse af {marker}")
+    do("baton.withdraw", reason=f"Trukket tilbage for {marker}")
+    return case_id
+
+
+def contains(data: bytes | str, text: str) -> bool:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return text.lower().encode("utf-8") in raw.lower()
+
+
+def sqlite_files(url: str) -> dict[str, bytes]:
+    path = Path(url.removeprefix("sqlite:///"))
+    return {p.name: p.read_bytes() for p in (path, path.with_name(path.name + "-wal"),
+                                             path.with_name(path.name + "-shm")) if p.exists()}
+
+
+def marker_anywhere(raw: RawStore, text: str) -> dict[str, int]:
+    """Where ``text`` is still found: tables by rows, and on SQLite the raw files' bytes."""
+    found = raw.rows_containing(text)
+    if raw.backend == "sqlite":
+        found.update({name: 1 for name, data in sqlite_files(raw.db_url).items()
+                      if contains(data, text)})
+    return found
+
+
+def test_erasure_end_to_end(db_url: str) -> None:
+    with Ledger(db_url, snapshot_interval=SNAPSHOT_INTERVAL) as ledger:
+        case_id = build_case(ledger, f"borger-{MARKER}", MARKER)
+        other_id = build_case(ledger, "borger-other-1", OTHER)
+        version = ledger.get_case(case_id).version
+    case, other = str(case_id), str(other_id)
+    raw = RawStore(db_url)
+
+    # Before: the marker is readable, kept sealed in the log and snapshots, plain in read models.
+    shown = read(db_url, "case", "show", case, purpose="forberede møde")
+    assert shown.code == 0 and MARKER in shown.out
+    assert MARKER in read(db_url, "case", "list").out  # brings the read models up to date
+    snapshots = "SELECT originator_id, count(*) FROM {snapshots} GROUP BY originator_id"
+    assert {UUID(str(r[0])): r[1] for r in raw.query(snapshots)} == {
+        case_id: version // SNAPSHOT_INTERVAL, other_id: version // SNAPSHOT_INTERVAL}
+    before = marker_anywhere(raw, MARKER)
+    assert "rm_cases" in before and "rm_events" in before
+    if raw.backend == "sqlite":  # the byte scan below sees plaintext where there is some
+        assert {"stafet.db", "stafet.db-wal"} & set(before)
+    assert not {"stored_events", "stafet_events", "stored_snapshots", "stafet_snapshots"} & set(
+        before)  # personal fields are stored encrypted
+    count = len(raw.events())
+
+    # The erasure, by the installed command in a process of its own.
+    erased = stafet_process(db_url, "--as", DPO, "erase", "--subject", f"borger-{MARKER}",
+                            "--reason", REASON)
+    assert erased.code == 0, erased.err
+    assert erased.out.strip() == (f"Erased the citizen's personal data in 1 case(s): {case[:8]}. "
+                                  "The log still verifies.")
+
+    # Not a byte of the marker is left anywhere in the store.
+    assert marker_anywhere(raw, MARKER) == {}
+    assert raw.query(snapshots.replace("GROUP BY", "WHERE originator_id = ? GROUP BY"),
+                     (case_id,)) == []
+
+    # The log is whole: one event more, and it verifies.
+    verified = stafet(db_url, "verify")
+    assert verified.code == 0, verified.err
+    assert f"Intact: {count + 1} events" in verified.out
+
+    # The erasure event itself holds no personal data.
+    erasure = raw.events()[-1]
+    assert (erasure.case_id, erasure.topic) == (case_id, "PersonalDataErased")
+    stored = json.loads(erasure.state)
+    assert stored["reason"] == REASON and stored["actor"] == DPO
+    assert "$sealed" not in erasure.state.decode() and "borger" not in erasure.state.decode()
+
+    # Every way of reading shows "[erased]" where the personal data was.
+    shown = read(db_url, "--json", "case", "show", case)
+    assert shown.code == 0, shown.err
+    state = shown.json()
+    assert MARKER not in shown.out
+    assert state["plan"]["summary"] == "[erased]"
+    assert [g["text"] for g in state["plan"]["goals"]] == ["[erased]"]
+    assert {a["text"] for a in state["plan"]["agreements"]} == {"[erased]"}
+    assert [v["text"] for v in state["plan"]["citizen_views"]] == ["[erased]"]
+    people = read(db_url, "case", "show", case)
+    assert "[erased]" in people.out and MARKER not in people.out
+    assert "Citizen: [erased]" in people.out
+
+    for lang in ("en", "da"):
+        history = read(db_url, "case", "history", case, "--lang", lang)
+        assert history.code == 0
+        assert MARKER not in history.out and "[erased]" in history.out
+    events = read(db_url, "--json", "case", "history", case).json()
+    assert len(events) == version + 1 and MARKER not in json.dumps(events)
+    assert events[-1]["type"] == "PersonalDataErased"
+    assert read(db_url, "baton", "timeline", case).code == 0
+    assert read(db_url, "case", "show", case, "--as-of", datetime.now(UTC).isoformat()).code == 0
+
+    def exports() -> dict[str, str]:
+        tables = sorted(t for t in raw.tables() if t.startswith("rm_"))
+        assert len(tables) >= 10
+        out = {t: read(db_url, "export", "--table", t, "--format", "csv").out for t in tables}
+        out["events"] = read(db_url, "export", "--events").out
+        return out
+
+    exported = exports()
+    assert not [name for name, text in exported.items() if MARKER in text]
+    assert "[erased]" in exported["rm_cases"] and "[erased]" in exported["events"]
+    assert OTHER in exported["rm_cases"] and OTHER in exported["events"]
+
+    # The read models, rebuilt from the log, stay erased.
+    rebuilt = stafet(db_url, "projections", "rebuild")
+    assert rebuilt.code == 0, rebuilt.err
+    exported = exports()
+    assert not [name for name, text in exported.items() if MARKER in text]
+    assert "[erased]" in exported["rm_cases"] and OTHER in exported["rm_goals"]
+    assert marker_anywhere(raw, MARKER) == {}
+
+    # The erased case takes no new entries; the other citizen's case is untouched.
+    refused = stafet(db_url, "--as", HOLDER, "note", case, "Ny note")
+    assert refused.code == 1 and "erased" in refused.err
+    theirs = read(db_url, "--json", "case", "show", other).json()
+    assert OTHER in theirs["plan"]["summary"] and theirs["version"] == version
+    assert raw.query(snapshots.replace("GROUP BY", "WHERE originator_id = ? GROUP BY"),
+                     (other_id,))[0][1] == version // SNAPSHOT_INTERVAL
+    assert stafet(db_url, "--as", HOLDER, "note", other, f"Ny note om {OTHER}").code == 0
+    assert marker_anywhere(raw, OTHER)
+
+    # Who read the erased citizen's case before the erasure is still on record.
+    lookups = stafet(db_url, "--json", "access-log", "--subject", f"borger-{MARKER}").json()
+    assert [e["purpose"] for e in lookups][:1] == ["forberede møde"]
+    assert "Access log intact" in stafet(db_url, "verify").out
+
+
+def test_every_case_of_the_citizen_is_erased(example_store: ExampleStore) -> None:
+    url = example_store.url
+    opened = stafet(url, "--as", HOLDER, "--json", "case", "open", "--subject", FAMILY_REF,
+                    "--kind", "family", "--title", f"Lillebror {MARKER}", "--permanent")
+    assert opened.code == 0, opened.err
+    second = opened.json()["case_id"]
+
+    done = stafet(url, "--as", DPO, "erase", "--subject", FAMILY_REF, "--reason", REASON)
+    assert done.code == 0, done.err
+    assert "in 2 case(s)" in done.out
+    assert example_store.family[:8] in done.out and second[:8] in done.out
+    for case in (example_store.family, second):
+        shown = read(url, "--json", "case", "show", case).json()
+        assert shown["plan"]["summary"] in ("[erased]", None)
+        assert "Emma" not in json.dumps(shown, ensure_ascii=False)
+    listed = read(url, "case", "list").out
+    assert MARKER not in listed and "Emma" not in listed and "[erased]" in listed
+    assert marker_anywhere(example_store.raw, MARKER) == {}
+    adult = read(url, "--json", "case", "show", example_store.adult).json()
+    assert adult["plan"]["summary"].startswith("Mads er 39 år")
+
+
+@pytest.mark.xfail(reason="BUG: after `stafet erase --subject R`, `stafet case open --subject R` "
+                   "gives the citizen a new key which the erased cases (tied to the same "
+                   "subject) then get too, so every later read of an erased case - case show, "
+                   "case list - fails with 'Unexpected error' (exit 70, cryptography InvalidTag) "
+                   "instead of showing \"[erased]\"", strict=True)
+def test_a_new_case_for_an_erased_citizen_leaves_the_old_case_readable_as_erased(
+        example_store: ExampleStore) -> None:
+    url = example_store.url
+    erased = stafet(url, "--as", DPO, "erase", "--subject", FAMILY_REF, "--reason", REASON)
+    assert erased.code == 0, erased.err
+    opened = stafet(url, "--as", HOLDER, "--json", "case", "open", "--subject", FAMILY_REF,
+                    "--kind", "family", "--title", "Nyt forløb for familien", "--permanent")
+    assert opened.code == 0, opened.err
+    new_case = opened.json()["case_id"]
+
+    assert "Nyt forløb for familien" in read(url, "case", "show", new_case).out
+    old = read(url, "case", "show", example_store.family)
+    assert old.code == 0, old.err
+    assert "[erased]" in old.out and "Emma" not in old.out
+    assert read(url, "case", "list").code == 0
+
+
+def test_erasing_an_unknown_citizen_is_a_clear_error(example_store: ExampleStore) -> None:
+    count = len(example_store.raw.events())
+    done = stafet(example_store.url, "--as", DPO, "erase", "--subject", "borger-ukendt",
+                  "--reason", REASON)
+    assert done.code == 2
+    assert done.err.strip() == "Error: no case in this ledger is about that citizen"
+    assert done.out == ""
+    assert len(example_store.raw.events()) == count
+
+
+def test_erase_needs_a_person_and_a_reason(example_store: ExampleStore) -> None:
+    count = len(example_store.raw.events())
+    nobody = stafet(example_store.url, "erase", "--subject", FAMILY_REF, "--reason", REASON)
+    assert nobody.code == 2 and "--as person@org" in nobody.err
+    no_reason = stafet(example_store.url, "--as", DPO, "erase", "--subject", FAMILY_REF)
+    assert no_reason.code == 2 and "--reason" in no_reason.err
+    assert len(example_store.raw.events()) == count
+    assert read(example_store.url, "--json", "case", "show",
+                example_store.family).json()["plan"]["summary"] != "[erased]"
+
+
+def test_erasing_twice_changes_nothing_more(example_store: ExampleStore) -> None:
+    first = stafet(example_store.url, "--as", DPO, "erase", "--subject", FAMILY_REF,
+                   "--reason", REASON)
+    assert first.code == 0, first.err
+    count = len(example_store.raw.events())
+    again = stafet(example_store.url, "--as", DPO, "erase", "--subject", FAMILY_REF,
+                   "--reason", REASON)
+    assert again.code == 0, again.err
+    assert len(example_store.raw.events()) == count
+    assert stafet(example_store.url, "verify").code == 0
+
+
+@pytest.mark.xfail(reason="BUG: erasing the family example's citizen (familie-8d21a0) leaves the "
+                   "child's name in plaintext - the consent and share `purpose` 'tværfagligt "
+                   "samarbejde om emma' is not a PERSONAL field, so it stays in the stored "
+                   "events, rm_consents, rm_attention and rm_events", strict=True)
+def test_erasing_the_family_example_leaves_no_trace_of_the_childs_name(
+        example_store: ExampleStore) -> None:
+    url = example_store.url
+    assert "Emma" in read(url, "case", "show", example_store.family).out
+    done = stafet(url, "--as", DPO, "erase", "--subject", FAMILY_REF, "--reason", REASON)
+    assert done.code == 0, done.err
+    assert "Emma" not in read(url, "case", "show", example_store.family).out  # the sealed fields
+
+    assert marker_anywhere(example_store.raw, "emma") == {}
+
+
+@pytest.mark.xfail(reason="BUG: the batch command {\"command\": \"erase\"} (stafet apply, or "
+                   "Ledger.run('erase')) records PersonalDataErased - 'erased the citizen's "
+                   "personal data in this case' - and closes the case to entries, while the "
+                   "citizen's key is kept and case show still shows all their personal data",
+                   strict=True)
+def test_the_erase_batch_command_does_not_claim_an_erasure_it_did_not_do(
+        example_store: ExampleStore) -> None:
+    url, adult = example_store.url, example_store.adult
+    count = len(example_store.raw.events())
+    line = json.dumps({"command": "erase", "actor": DPO, "case": adult, "reason": REASON})
+    done = stafet(url, "apply", "-", stdin=line + "\n")
+
+    shown = read(url, "case", "show", adult).out
+    if done.code == 0:  # then it must really have erased
+        assert "borger-3c9e41" not in shown and "[erased]" in shown
+    else:  # or it is refused, and nothing is stored
+        assert len(example_store.raw.events()) == count
