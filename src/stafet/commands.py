@@ -337,7 +337,11 @@ class EraseCase(CaseCommand):
     reason: ShortText
 
 
-COMMANDS: dict[str, type[Command]] = dict(Command.REGISTRY)
+# What a person or a batch may send. Erasure is not among them: it is one act with the key's
+# deletion (Ledger.erase_subject, `stafet erase`), never an event on its own.
+COMMANDS: dict[str, type[Command]] = {
+    name: cls for name, cls in Command.REGISTRY.items() if cls is not EraseCase
+}
 
 
 def describe_validation_error(error: ValidationError, command_name: str | None = None) -> str:

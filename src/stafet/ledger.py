@@ -28,9 +28,16 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import Environment
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from stafet.commands import COMMANDS, Command, OpenCase, build_command
+from stafet.commands import (
+    COMMANDS,
+    Command,
+    EraseCase,
+    OpenCase,
+    build_command,
+    describe_validation_error,
+)
 from stafet.domain.decide import Context, decide
 from stafet.domain.errors import CaseNotFound, ConcurrencyConflict, InvalidCommand, RuleViolation
 from stafet.domain.events import CaseEvent, CaseSnapshot
@@ -193,7 +200,7 @@ class Ledger(Application[UUID]):
         work = self.unit_of_work()
         for case_id in cases:
             if not self.get_case(case_id).personal_data_erased:
-                work.decide(build_command("erase", {
+                work.decide(_validated(EraseCase, {
                     "actor": actor, "case_id": case_id, "reason": reason}))
         work.commit()
         self.keys.erase(subject_ref)
@@ -269,8 +276,10 @@ class Ledger(Application[UUID]):
             raise CaseNotFound(f"there is no case {case_uuid}")
         return events  # type: ignore[return-value]
 
-    def case_ids(self, limit: int = 1000) -> list[UUID]:
-        return self.recorder.select_case_ids("", limit)  # type: ignore[attr-defined]
+    def case_ids(self, limit: int | None = 1000) -> list[UUID]:
+        """Case ids in the order the cases were opened (all of them with ``limit=None``)."""
+        return self.recorder.select_case_ids(  # type: ignore[attr-defined]
+            "", 2**62 if limit is None else limit)
 
     def resolve_case(self, ref: UUID | str) -> UUID:
         """A case id from its full id or a unique prefix of at least 6 hex digits."""
@@ -403,6 +412,13 @@ def _schema_lock(storage: StorageConfig) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key,))
 
 
+def _validated(command_type: type[Command], fields: dict[str, Any]) -> Command:
+    try:
+        return command_type.model_validate(fields)
+    except ValidationError as error:
+        raise InvalidCommand(describe_validation_error(error, command_type.name)) from None
+
+
 def _command_method(command_type: type[Command]) -> Callable[..., CommandResult]:
     def method(self: Ledger, **fields: Any) -> CommandResult:
         return self.run(command_type.name, fields)
@@ -446,7 +462,6 @@ METHOD_NAMES: dict[str, str] = {
     "meeting.minutes-sent": "send_minutes",
     "note": "log_note",
     "correct": "correct_entry",
-    "erase": "_erase_case",
 }
 assert set(METHOD_NAMES) == set(COMMANDS), set(COMMANDS) ^ set(METHOD_NAMES)
 for _name, _method in METHOD_NAMES.items():

@@ -85,8 +85,16 @@ class Reader:
     def searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
         """Log a search (its criterion), and each case it found."""
         self._log("search", criterion=criterion)
-        for case_id in case_ids:
-            self._log("search-hit", self.ledger.get_case(case_id), criterion=criterion)
+        self._log_cases("search-hit", criterion, case_ids)
 
-    def exported(self, what: str) -> None:
+    def exported(self, what: str, case_ids: Iterable[str] = ()) -> None:
+        """Log an export, and each case whose data it hands out (so each citizen sees it)."""
         self._log("export", criterion=what)
+        self._log_cases("export-hit", what, case_ids)
+
+    def _log_cases(self, action: str, criterion: str, case_ids: Iterable[str]) -> None:
+        ids = [str(c) for c in case_ids]
+        subjects = self.ledger.keys.subject_ids_of(ids)
+        self.ledger.access_log.record_many(
+            at=self.ledger.clock(), actor=self.actor, action=action, purpose=self.purpose,
+            criterion=criterion, cases=[(c, subjects.get(c)) for c in ids])

@@ -223,9 +223,6 @@ def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Pat
     assert_clean_failure(bad_date, 2, "is not a time")
 
 
-@pytest.mark.xfail(reason="BUG: a batch file that is not UTF-8 (e.g. Latin-1 'Ærø' from an older case "
-                   "system) makes `stafet apply` exit 70 'Unexpected error' instead of exit 2 with a "
-                   "sentence naming the problem.", strict=True)
 def test_a_batch_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
     latin1 = batch({"command": "case.open", "subject_ref": "borger-1", "subject_kind": "adult",
@@ -238,8 +235,6 @@ def test_a_batch_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.xfail(reason="BUG: `stafet export --events -o DIR/missing/x.jsonl` exits 1, the code for a "
-                   "rule's refusal, instead of 2 for an output path that cannot be opened.", strict=True)
 def test_an_output_file_that_cannot_be_opened_is_an_input_error(team: tuple[str, str],
                                                                 tmp_path: Path) -> None:
     db, _ = team

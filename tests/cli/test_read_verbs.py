@@ -226,9 +226,6 @@ def test_attention_at_a_time(store: dict[str, str]) -> None:
     assert stafet(store["db"], "attention", "--at", "2026-01-01T00:00").out == "Nothing needs attention.\n"
 
 
-@pytest.mark.xfail(reason="BUG: attention's DETAIL column writes the due date as ISO '2026-06-01' "
-                   "instead of the readable '1 Jun 2026' used everywhere else in people's output.",
-                   strict=True)
 def test_attention_detail_dates_are_readable(store: dict[str, str]) -> None:
     text = stafet(store["db"], "attention", "--at", "2026-07-01T12:00", "--flag", "agreement_overdue").out
     assert "1 Jun 2026" in text and "2026-06-01" not in text
@@ -366,8 +363,6 @@ def small(tmp_path: Path) -> tuple[str, str]:
     return db, case_id
 
 
-@pytest.mark.xfail(reason="BUG: `case show` prints the continuation lines of a multi-line situation "
-                   "summary at column 0, outside the indentation of plan section 1.", strict=True)
 def test_a_multi_line_summary_stays_inside_section_1(small: tuple[str, str]) -> None:
     db, case_id = small
     summary = "Mads er 39 år.\nHan mangler en stabil bolig.\n\nHan er motiveret for uddannelse."

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
-
 from stafet import Ledger
 from tests.trust.conftest import ExampleStore
 from tests.trust.support import (
@@ -231,11 +229,6 @@ def test_every_case_of_the_citizen_is_erased(example_store: ExampleStore) -> Non
     assert adult["plan"]["summary"].startswith("Mads er 39 år")
 
 
-@pytest.mark.xfail(reason="BUG: after `stafet erase --subject R`, `stafet case open --subject R` "
-                   "gives the citizen a new key which the erased cases (tied to the same "
-                   "subject) then get too, so every later read of an erased case - case show, "
-                   "case list - fails with 'Unexpected error' (exit 70, cryptography InvalidTag) "
-                   "instead of showing \"[erased]\"", strict=True)
 def test_a_new_case_for_an_erased_citizen_leaves_the_old_case_readable_as_erased(
         example_store: ExampleStore) -> None:
     url = example_store.url
@@ -286,10 +279,6 @@ def test_erasing_twice_changes_nothing_more(example_store: ExampleStore) -> None
     assert stafet(example_store.url, "verify").code == 0
 
 
-@pytest.mark.xfail(reason="BUG: erasing the family example's citizen (familie-8d21a0) leaves the "
-                   "child's name in plaintext - the consent and share `purpose` 'tværfagligt "
-                   "samarbejde om emma' is not a PERSONAL field, so it stays in the stored "
-                   "events, rm_consents, rm_attention and rm_events", strict=True)
 def test_erasing_the_family_example_leaves_no_trace_of_the_childs_name(
         example_store: ExampleStore) -> None:
     url = example_store.url
@@ -301,11 +290,6 @@ def test_erasing_the_family_example_leaves_no_trace_of_the_childs_name(
     assert marker_anywhere(example_store.raw, "emma") == {}
 
 
-@pytest.mark.xfail(reason="BUG: the batch command {\"command\": \"erase\"} (stafet apply, or "
-                   "Ledger.run('erase')) records PersonalDataErased - 'erased the citizen's "
-                   "personal data in this case' - and closes the case to entries, while the "
-                   "citizen's key is kept and case show still shows all their personal data",
-                   strict=True)
 def test_the_erase_batch_command_does_not_claim_an_erasure_it_did_not_do(
         example_store: ExampleStore) -> None:
     url, adult = example_store.url, example_store.adult

@@ -40,7 +40,8 @@ def main() -> None:
         sys.exit(1)
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        # A file that cannot be opened is bad input like any other (exit 2, not 1 = refused).
+        sys.exit(2 if isinstance(error, click.FileError) else error.exit_code)
     except StafetError as error:
         cause = getattr(error, "cause", error)
         if isinstance(cause, RuleViolation):

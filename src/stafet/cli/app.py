@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from stafet.cli.render import json_default
 from stafet.ledger import Ledger
 from stafet.projections.runner import ProjectionRunner
 from stafet.reader import Reader
@@ -56,7 +57,7 @@ class Ctx:
         return self.actor
 
     def emit_json(self, data: Any) -> None:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
 pass_ctx = click.make_pass_decorator(Ctx)

@@ -102,12 +102,25 @@ def apply_lines(
     )
 
 
+def _decoded(raw_lines: list[bytes]) -> list[str]:
+    """The batch as text; a file that is not UTF-8 is refused whole, before anything is stored."""
+    lines = []
+    for number, raw in enumerate(raw_lines, 1):
+        try:
+            lines.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            raise InvalidCommand(
+                f"line {number} is not UTF-8 text; save the batch as UTF-8 (nothing was stored)."
+            ) from None
+    return lines
+
+
 @cli.command("apply")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 @click.option("--atomic", is_flag=True,
               help="All or nothing: if any line is refused, no line is stored.")
 @pass_ctx
-def apply_cmd(ctx: Ctx, file: IO[str], atomic: bool) -> None:
+def apply_cmd(ctx: Ctx, file: IO[bytes], atomic: bool) -> None:
     """Apply a batch of commands from FILE (JSON Lines; '-' reads stdin), in order.
 
     Each line is one command: {"command": "baton.hand", "actor": "anne@jobcenter",
@@ -123,7 +136,7 @@ def apply_cmd(ctx: Ctx, file: IO[str], atomic: bool) -> None:
       stafet apply examples/adult-case/case.jsonl
       cat migration.jsonl | stafet --as anne@jobcenter apply --atomic -
     """
-    lines = file.readlines()
+    lines = _decoded(file.readlines())
     results = apply_lines(
         ctx.ledger, lines, actor=ctx.actor, atomic=atomic,
         show_progress=len(lines) > PROGRESS_FROM_LINES,

@@ -33,7 +33,13 @@ def parse_moment(text: str, option: str) -> datetime:
 
 @cli.group()
 def case() -> None:
-    """Open, close and read cases."""
+    """Open, close and read cases.
+
+    \b
+    Example:
+      stafet --as anne@jobcenter case open --subject borger-3c9e41 --kind adult --title "Forløb"
+      stafet case show 3fa85f
+    """
 
 
 @case.command("show")
@@ -167,7 +173,7 @@ def render_case(s: CaseState) -> str:
     add("")
     add("Plan" + ("" if s.plan_acceptance else "  (not yet accepted by the citizen)"))
     add("  1. Situation")
-    add(f"     {s.summary or '-'}")
+    add(textwrap.indent(s.summary or "-", "     "))
     add("  2. Goals")
     for g in s.goals.values():
         indent = {"overall": "", "sub": "  ", "progression": "    "}[g.level]
@@ -187,7 +193,7 @@ def render_case(s: CaseState) -> str:
     ], ["", "RESPONSIBLE", "DUE", "STATUS", "AGREEMENT"], indent=5))
     add("  5. The citizen's own views")
     for v in s.citizen_views:
-        add(f"     {day(v.recorded_at.date())}: “{v.text}” ({v.given_by})")
+        add(textwrap.indent(f"{day(v.recorded_at.date())}: “{v.text}” ({v.given_by})", "     "))
     if not s.citizen_views:
         add("     -")
     if s.sector_plans:

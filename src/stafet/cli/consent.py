@@ -12,7 +12,13 @@ from stafet.cli.write import common_of, givers, run, write_options
 
 @cli.group()
 def consent() -> None:
-    """The citizen's consent to share information: give and revoke."""
+    """The citizen's consent to share information: give and revoke.
+
+    \b
+    Example:
+      stafet consent give 3fa85f --by citizen --purpose koordinering --to @ppr --category helbred
+      stafet consent revoke 3fa85f C1 --reason "Trukket tilbage af borgeren"
+    """
 
 
 @consent.command("give")

@@ -13,7 +13,13 @@ from stafet.domain.errors import InvalidCommand
 
 @cli.group()
 def meeting() -> None:
-    """Coordinating meetings: convene, agenda, hold, cancel, minutes-sent."""
+    """Coordinating meetings: convene, agenda, hold, cancel, minutes-sent.
+
+    \b
+    Example:
+      stafet meeting convene 3fa85f --at 2026-03-06T10:00 --place "Jobcentret" --invite bo@socialcenter
+      stafet meeting minutes-sent 3fa85f M1
+    """
 
 
 @meeting.command("convene")

@@ -15,7 +15,13 @@ GIVER_HELP = ("Who accepted: citizen, custody_holder, guardian, lasting_power_of
 
 @cli.group()
 def plan() -> None:
-    """The coordinating plan: acceptance and the summary of the situation."""
+    """The coordinating plan: acceptance and the summary of the situation.
+
+    \b
+    Example:
+      stafet plan accept 3fa85f --by citizen
+      stafet plan summary 3fa85f "Mads er 39 år og ønsker at blive tømrer."
+    """
 
 
 @plan.command("accept")
@@ -56,7 +62,13 @@ def plan_summary(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def goal() -> None:
-    """Section 2: overall goals, sub-goals and progression goals."""
+    """Section 2: overall goals, sub-goals and progression goals.
+
+    \b
+    Example:
+      stafet goal set 3fa85f "Mads bliver selvforsørgende" --level overall
+      stafet goal status 3fa85f G1 achieved
+    """
 
 
 @goal.command("set")
@@ -120,7 +132,13 @@ def goal_status(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def effort() -> None:
-    """Section 3: planned efforts under each law."""
+    """Section 3: planned efforts under each law.
+
+    \b
+    Example:
+      stafet effort plan 3fa85f "Bostøtte" --law SEL --paragraph "§ 85" --provider bo@socialcenter
+      stafet effort status 3fa85f E1 started
+    """
 
 
 @effort.command("plan")
@@ -167,7 +185,13 @@ def effort_status(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def agreement() -> None:
-    """Section 4: agreements — who does what, by when."""
+    """Section 4: agreements — who does what, by when.
+
+    \b
+    Example:
+      stafet agreement make 3fa85f "visitere til bostøtte" --responsible bo@socialcenter --due 2026-04-30
+      stafet agreement complete 3fa85f A1
+    """
 
 
 @agreement.command("make")
@@ -247,7 +271,13 @@ def view(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def sectorplan() -> None:
-    """Sector plans in the authorities' own systems: linked, not copied."""
+    """Sector plans in the authorities' own systems: linked, not copied.
+
+    \b
+    Example:
+      stafet sectorplan link 3fa85f --kind "Handleplan (SEL § 141)" --owner bo@socialcenter \
+          --system Nexus --reference HP-118842
+    """
 
 
 @sectorplan.command("link")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.case import parse_moment
-from stafet.cli.render import event_json, table
+from stafet.cli.render import event_json, json_default, table
 from stafet.domain.errors import InvalidCommand
 from stafet.projections.attention import rm_attention
 from stafet.projections.base import metadata
@@ -28,7 +28,13 @@ from stafet.wording import when
 
 @cli.group()
 def projections() -> None:
-    """The read models (rm_ tables): their position, rebuilding, following the log."""
+    """The read models (rm_ tables): their position, rebuilding, following the log.
+
+    \b
+    Example:
+      stafet projections status
+      stafet projections rebuild
+    """
 
 
 @projections.command("status")
@@ -147,8 +153,8 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
         rows = [dict(r) for r in conn.execute(query.order_by(t.c.since)).mappings()]
         over = [] if flag not in (None, "caseload") else [dict(r) for r in conn.execute(
             sa.select(rm_caseload).where(rm_caseload.c.over_limit)).mappings()]
-    reader.searched("attention " + " ".join(f"--{k} {v}" for k, v in {
-        "holder": holder, "org": org, "flag": flag}.items() if v), sorted(
+    reader.searched(" ".join(["attention", *(f"--{k} {v}" for k, v in {
+        "holder": holder, "org": org, "flag": flag}.items() if v)]), sorted(
         {r["case_id"] for r in rows}))
     if ctx.as_json:
         ctx.emit_json({"flags": rows, "caseload_over_limit": over})
@@ -203,11 +209,16 @@ def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output:
     """
     if raw_events == bool(table_name):
         raise InvalidCommand("give either --table RM_TABLE or --events.")
-    ctx.reader.exported("the event stream" if raw_events else str(table_name))
-    rows = _event_rows(ctx) if raw_events else _table_rows(ctx, str(table_name))
+    reader = ctx.reader
+    if raw_events:
+        reader.exported("the event stream", [str(c) for c in ctx.ledger.case_ids(limit=None)])
+        rows = _event_rows(ctx)
+    else:
+        reader.exported(str(table_name), _table_case_ids(ctx, str(table_name)))
+        rows = _table_rows(ctx, str(table_name))
     if fmt == "jsonl":
         for row in rows:
-            output.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            output.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
         return
     writer: Any = None
     for row in rows:
@@ -219,11 +230,23 @@ def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output:
         writer.writerow(flat)
 
 
-def _table_rows(ctx: Ctx, name: str) -> Any:
+def _read_model(name: str) -> sa.Table:
     if name not in metadata.tables or not name.startswith("rm_"):
         known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
         raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
-    t = metadata.tables[name]
+    return metadata.tables[name]
+
+
+def _table_case_ids(ctx: Ctx, name: str) -> list[str]:
+    t = _read_model(name)
+    if "case_id" not in t.c:
+        return []
+    with reading(ctx.runner.engine) as conn:
+        return [r[0] for r in conn.execute(sa.select(t.c.case_id).distinct())]
+
+
+def _table_rows(ctx: Ctx, name: str) -> Any:
+    t = _read_model(name)
     with reading(ctx.runner.engine) as conn:
         yield from (dict(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key)).mappings())
 

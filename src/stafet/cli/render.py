@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from stafet.domain.events import CaseEvent
 from stafet.domain.state import CaseState
 
 # -- JSON ---------------------------------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    """One timestamp style in all JSON output, as pydantic writes it: 2026-03-02T08:15:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_default(value: Any) -> Any:
+    """For json.dumps: timestamps in the one style, days as ISO dates, anything else as text."""
+    if isinstance(value, datetime):
+        return iso(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def case_json(s: CaseState) -> dict[str, Any]:
@@ -52,8 +67,8 @@ def event_json(e: CaseEvent) -> dict[str, Any]:
         "type": type(e).__name__,
         "actor": e.actor,
         "actor_role": e.actor_role,
-        "recorded_at": e.recorded_at.isoformat(),
-        "occurred_at": e.occurred_at.isoformat() if e.occurred_at else None,
+        "recorded_at": iso(e.recorded_at),
+        "occurred_at": iso(e.occurred_at) if e.occurred_at else None,
         "command_id": e.command_id,
         "data": e.data(),
     }

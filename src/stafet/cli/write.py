@@ -195,7 +195,14 @@ def phase(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def baton() -> None:
-    """Hand, grab, release, decline or withdraw the baton."""
+    """Hand, grab, release, decline or withdraw the baton.
+
+    \b
+    Example:
+      stafet baton hand 3fa85f --to bo@socialcenter
+      stafet --as bo@socialcenter baton grab 3fa85f
+      stafet baton release 3fa85f
+    """
 
 
 @baton.command("hand")

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from stafet.domain.values import COPENHAGEN, local_date
+from stafet.wording import day
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
     for a in s.open_agreements():
         flags.append(Flag(
             "agreement_overdue", a.agreement_id, start_of(a.due_on + timedelta(days=1)),
-            f"agreement {a.agreement_id} ({a.responsible}) was due {a.due_on.isoformat()}",
+            f"agreement {a.agreement_id} ({a.responsible}) was due {day(a.due_on)}",
         ))
     if baton.stage == "exchange":
         flags.append(Flag(
@@ -76,7 +77,7 @@ def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
             flags.append(Flag(
                 "consent_expiring", c.consent_id,
                 start_of(c.expires_on - timedelta(days=policy.consent_expiry_warning_days)),
-                f"consent {c.consent_id} ({c.purpose}) expires {c.expires_on.isoformat()}",
+                f"consent {c.consent_id} ({c.purpose}) expires {day(c.expires_on)}",
                 until=start_of(c.expires_on + timedelta(days=1)),
             ))
     return flags

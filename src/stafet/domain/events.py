@@ -153,7 +153,8 @@ class HandoverWithdrawn(CaseEvent):
 
 
 class ConsentGiven(CaseEvent):
-    PERSONAL = ("given_by[].name",)
+    # The purpose is free text and may name the child ("samarbejde om Emma").
+    PERSONAL = ("given_by[].name", "purpose")
     consent_id: str
     given_by: list[ConsentGiver]
     purpose: str
@@ -170,7 +171,7 @@ class ConsentRevoked(CaseEvent):
 
 
 class InformationShared(CaseEvent):
-    PERSONAL = ("description",)
+    PERSONAL = ("description", "purpose")
     recipient: str
     purpose: str
     categories: list[str]

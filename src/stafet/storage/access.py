@@ -89,16 +89,24 @@ class AccessLog:
     def record(self, *, at: datetime, actor: str, action: str, purpose: str | None,
                case_id: str | None = None, subject_ref: str | None = None,
                criterion: str | None = None) -> None:
-        row = {
-            "at": at, "actor": actor, "action": action, "case_id": case_id,
-            "subject_id": self.subject_id(subject_ref) if subject_ref else None,
-            "criterion": criterion, "purpose": purpose,
-        }
+        self.record_many(at=at, actor=actor, action=action, purpose=purpose,
+                         criterion=criterion, cases=[(case_id, self.subject_id(subject_ref)
+                                                      if subject_ref else None)])
+
+    def record_many(self, *, at: datetime, actor: str, action: str, purpose: str | None,
+                    criterion: str | None, cases: list[tuple[str | None, str | None]]) -> None:
+        """One entry per (case id, subject id), chained, in one transaction."""
         with self.engine.begin() as conn:
             self._lock(conn)
             previous = self._head(conn)
-            conn.execute(stafet_access_log.insert().values(**row,
-                                                           hash=_entry_hash(previous, row)))
+            rows = []
+            for case_id, subject_id in cases:
+                row = {"at": at, "actor": actor, "action": action, "case_id": case_id,
+                       "subject_id": subject_id, "criterion": criterion, "purpose": purpose}
+                previous = _entry_hash(previous, row)
+                rows.append({**row, "hash": previous})
+            if rows:
+                conn.execute(stafet_access_log.insert(), rows)
 
     def _head(self, conn: Connection) -> bytes:
         last = conn.execute(sa.select(stafet_access_log.c.hash).order_by(

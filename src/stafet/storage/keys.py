@@ -41,6 +41,9 @@ stafet_case_subjects = sa.Table(
     "stafet_case_subjects", keys_metadata,
     sa.Column("case_id", sa.String(36), primary_key=True),
     sa.Column("subject_id", sa.String(64), nullable=False, index=True),
+    # Set when the citizen was erased: this case stays unreadable even if the citizen later
+    # gets a new key for a new course.
+    sa.Column("erased_at", UTCDateTime),
 )
 
 
@@ -104,15 +107,27 @@ class KeyStore:
                 return self._keys[case_id]
         with reading(self.engine) as conn:
             row = conn.execute(
-                sa.select(stafet_subject_keys.c.key)
+                sa.select(stafet_subject_keys.c.key, stafet_case_subjects.c.erased_at)
                 .join(stafet_case_subjects,
                       stafet_case_subjects.c.subject_id == stafet_subject_keys.c.subject_id)
                 .where(stafet_case_subjects.c.case_id == str(case_id))
             ).first()
-        key = bytes(row[0]) if row is not None and row[0] is not None else None
+        readable = row is not None and row[0] is not None and row[1] is None
+        key = bytes(row[0]) if readable else None
         with self._lock:
             self._keys[case_id] = key
         return key
+
+    def subject_ids_of(self, case_ids: list[str]) -> dict[str, str]:
+        """The (keyed-hash) subject id of each case, for the access log."""
+        found: dict[str, str] = {}
+        t = stafet_case_subjects
+        with reading(self.engine) as conn:
+            for start in range(0, len(case_ids), 500):
+                chunk = case_ids[start:start + 500]
+                found.update((r[0], r[1]) for r in conn.execute(
+                    sa.select(t.c.case_id, t.c.subject_id).where(t.c.case_id.in_(chunk))))
+        return found
 
     def cases_of(self, subject_ref: str) -> list[UUID]:
         with reading(self.engine) as conn:
@@ -125,9 +140,12 @@ class KeyStore:
         subject_id = self.subject_id(subject_ref)
         with self.engine.begin() as conn:
             self._advisory_lock(conn)
+            erased_at = datetime.now(UTC)
             conn.execute(stafet_subject_keys.update().where(
                 stafet_subject_keys.c.subject_id == subject_id).values(
-                key=None, erased_at=datetime.now(UTC)))
+                key=None, erased_at=erased_at))
+            conn.execute(stafet_case_subjects.update().where(
+                stafet_case_subjects.c.subject_id == subject_id).values(erased_at=erased_at))
         cases = self.cases_of(subject_ref)
         with self._lock:
             for case_id in cases:

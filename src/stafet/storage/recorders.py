@@ -31,6 +31,17 @@ class CommandRecord:
     result: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class LogRow:
+    """One row of the events table, untouched (``verify`` reads these)."""
+
+    id: int
+    originator_id: Any
+    originator_version: Any
+    topic: Any
+    state: Any
+
+
 def _uuid_range(prefix: str) -> tuple[str, str]:
     """The lowest and highest 32-digit hex ids that start with the given hex prefix."""
     return prefix.ljust(32, "0"), prefix.ljust(32, "f")
@@ -98,6 +109,16 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                           bytes(r["chain_hash"]), bytes(r["case_hash"]))
                 for r in c.fetchall()
             ]
+
+    def select_log(self, after_seq: int, limit: int) -> list[LogRow]:
+        """The stored events as raw as they lie, for ``verify``: no value is trusted."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after_seq, limit),
+            )
+            return [LogRow(r[0], r[1], r[2], r[3], r[4]) for r in c.fetchall()]
 
     def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
         with self.datastore.transaction(commit=False) as c:
@@ -205,6 +226,19 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder):
                           bytes(r["chain_hash"]), bytes(r["case_hash"]))
                 for r in curs.fetchall()
             ]
+
+    def select_log(self, after_seq: int, limit: int) -> list[LogRow]:
+        """The stored events as raw as they lie, for ``verify``: no value is trusted."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state "
+                    "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                ).format(Identifier(self.datastore.schema, self.events_table_name)),
+                (after_seq, limit),
+            )
+            return [LogRow(r["notification_id"], r["originator_id"], r["originator_version"],
+                           r["topic"], r["state"]) for r in curs.fetchall()]
 
     def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -83,13 +83,26 @@ def parse_db_url(url: str | None = None) -> StorageConfig:
     )
 
 
+def _check_sqlite_file(file: Path) -> None:
+    """Bad paths are input errors with a sentence, not crashes deep in the driver."""
+    if not file.parent.is_dir():
+        raise InvalidCommand(f"the folder {file.parent} does not exist; create it or give "
+                             "another --db path.")
+    if file.is_file() and file.stat().st_size > 0:
+        with file.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise InvalidCommand(f"{file} is not a stafet database (not an SQLite file).")
+
+
 def _sqlite(url: str, database: str) -> StorageConfig:
     if database == ":memory:":
         # A named shared-cache memory database, so the library's connection pool sees one store.
         dbname = f"file:stafet-{uuid.uuid4().hex}?mode=memory&cache=shared"
         path = None
     else:
-        path = str(Path(database).expanduser().absolute())
+        file = Path(database).expanduser().absolute()
+        _check_sqlite_file(file)
+        path = str(file)
         dbname = path
     env = {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -12,6 +12,9 @@ from uuid import UUID
 from stafet.storage.chain import GENESIS, ChainLink, event_hash, link
 
 BATCH = 2000
+# Below every position the ledger itself writes (it starts at 1): rows put lower by hand are
+# walked too, and reported.
+BEFORE_ALL = -(2**62)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Report:
 
 
 def _batches(fetch: Callable[[int], list[Any]], seq_of: Callable[[Any], int]) -> Iterator[Any]:
-    after = 0
+    after = BEFORE_ALL
     while True:
         batch = fetch(after)
         if not batch:
@@ -69,14 +72,14 @@ def verify(
 ) -> Report:
     """Walk the stored events and the chain side by side, in the log's order."""
     events = _batches(
-        lambda after: list(recorder.select_notifications(
-            start=after, limit=BATCH, inclusive_of_start=False)),
+        lambda after: recorder.select_log(after, BATCH),
         lambda n: n.id,
     )
     links: Iterator[ChainLink] = _batches(
         lambda after: recorder.select_chain(after, BATCH), lambda k: k.seq)
     head, count = GENESIS, 0
     case_positions: dict[UUID, int] = {}
+    case_heads: dict[UUID, bytes] = {}
     event, chain = next(events, None), next(links, None)
 
     def broken(kind: str, text: str, seq: int, case_id: UUID | None = None,
@@ -93,16 +96,25 @@ def verify(
             return broken("missing", f"the event at position {chain.seq} (case {chain.case_id}, "
                           f"entry {chain.position}) is missing", chain.seq, chain.case_id,
                           chain.position)
-        case_id = UUID(str(event.originator_id))
-        this = event_hash(case_id, event.originator_version, event.topic, event.state)
-        if (case_id, event.originator_version) != (chain.case_id, chain.position) or \
-                this != chain.event_hash:
+        try:
+            case_id = UUID(str(event.originator_id))
+            this = event_hash(case_id, event.originator_version, event.topic, event.state)
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            return broken("changed", f"the event at position {event.id} holds values the ledger "
+                          "never writes (edited by hand): it was changed after it was recorded",
+                          event.id, chain.case_id, chain.position)
+        same_place = (case_id, event.originator_version) == (chain.case_id, chain.position)
+        if not same_place or this != chain.event_hash:
             own = recorder.select_chain_link(case_id, event.originator_version)
             if own is not None and own.seq != event.id and own.event_hash == this:
                 return broken("reordered", f"the event at position {event.id} (case {case_id}, "
                               f"entry {event.originator_version}) was recorded at position "
                               f"{own.seq}: events were reordered", event.id, case_id,
                               event.originator_version)
+            if same_place and link(head, this) == chain.chain_hash:
+                # The event still hashes into the chain: it is the chain's record that was edited.
+                return broken("chain", f"the chain record at position {event.id} was altered "
+                              "(its event hash)", event.id, case_id, event.originator_version)
             return broken("changed", f"the event at position {event.id} (case {case_id}, entry "
                           f"{event.originator_version}) was changed after it was recorded",
                           event.id, case_id, event.originator_version)
@@ -115,6 +127,12 @@ def verify(
         if head != chain.chain_hash:
             return broken("chain", f"the chain record at position {event.id} was altered",
                           event.id, case_id, event.originator_version)
+        case_head = link(case_heads.get(case_id, GENESIS), this)
+        if case_head != chain.case_hash:
+            return broken("chain", f"the chain record at position {event.id} was altered "
+                          f"(its hash for case {case_id})", event.id, case_id,
+                          event.originator_version)
+        case_heads[case_id] = case_head
         case_positions[case_id] = event.originator_version
         count += 1
         if expected is not None and count == expected.count and head.hex() != expected.head:
