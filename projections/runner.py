@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import select
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -273,15 +274,24 @@ class ProjectionRunner:
                 if applied and on_batch:
                     on_batch(applied)
                 if listener is not None:
-                    readable, _, _ = select.select([listener.fileno()], [], [], poll_seconds)
-                    if readable:
-                        for _ in listener.notifies(timeout=0, stop_after=100):
-                            pass
+                    self._wait_for_notify(listener, stop, poll_seconds)
                 else:
                     stop.wait(poll_seconds)
         finally:
             if listener is not None:
                 listener.close()
+
+    @staticmethod
+    def _wait_for_notify(listener: Any, stop: threading.Event, seconds: float) -> None:
+        """Until a NOTIFY arrives, ``seconds`` pass, or ``stop`` is set (checked every 0.2 s, so
+        SIGTERM stops the runner at once)."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([listener.fileno()], [], [], min(left, 0.2))
+            if readable:
+                for _ in listener.notifies(timeout=0, stop_after=100):
+                    pass
+                return
 
     def _listen(self) -> Any:
         if self.ledger.storage.backend != "postgres":

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from stafet.cli.render import json_default
+from stafet.commands import describe_validation_error
+from stafet.domain.errors import InvalidCommand
+from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.ledger import Ledger
 from stafet.projections.runner import ProjectionRunner
 from stafet.reader import Reader
@@ -21,13 +26,28 @@ class Ctx:
     actor: str | None
     as_json: bool
     purpose: str | None = None
+    policy_file: str | None = None
     _ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(self.db)
+            self._ledger = Ledger(self.db, policy=self.policy())
         return self._ledger
+
+    def policy(self) -> Policy:
+        if not self.policy_file:
+            return DEFAULT_POLICY
+        try:
+            text = Path(self.policy_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidCommand(f"the policy file {self.policy_file} cannot be read "
+                                 f"({error.strerror}).") from None
+        try:
+            return Policy.model_validate_json(text)
+        except ValidationError as error:
+            raise InvalidCommand(f"the policy file {self.policy_file}: "
+                                 f"{describe_validation_error(error)}") from None
 
     @property
     def runner(self) -> ProjectionRunner:
@@ -77,11 +97,16 @@ pass_ctx = click.make_pass_decorator(Ctx)
     "--purpose", envvar="STAFET_PURPOSE", metavar="TEXT",
     help="Why you read a case's personal data; logged with every read. Env: STAFET_PURPOSE.",
 )
+@click.option(
+    "--policy", "policy_file", envvar="STAFET_POLICY", metavar="FILE",
+    help="A JSON file of policy settings (e.g. {\"caseload_limit\": 25}); give the same to "
+    "every process on a store. Env: STAFET_POLICY.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.version_option(package_name="stafet")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | None,
-        as_json: bool) -> None:
+        policy_file: str | None, as_json: bool) -> None:
     """stafet: the shared coordination ledger (stafetlog) for one citizen's course.
 
     \b
@@ -90,5 +115,5 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | No
       stafet --as anne@jobcenter --purpose "opfølgning" case show 3fa85f
     """
     ctx.obj = Ctx(db=db or os.environ.get("STAFET_DB"), actor=actor, as_json=as_json,
-                  purpose=purpose)
+                  purpose=purpose, policy_file=policy_file)
     ctx.call_on_close(lambda: ctx.obj._ledger.close() if ctx.obj._ledger else None)

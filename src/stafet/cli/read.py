@@ -146,7 +146,8 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
     if holder:
         query = query.where(t.c.holder == holder.lower())
     if org:
-        query = query.where(t.c.holder.like(f"%@{org.lower().lstrip('@')}"))
+        literal = org.lower().lstrip("@").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(t.c.holder.like(f"%@{literal}", escape="\\"))
     if flag:
         query = query.where(t.c.flag == flag)
     with reading(ctx.runner.engine) as conn:
@@ -220,14 +221,14 @@ def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output:
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
         return
-    writer: Any = None
+    columns = (["notification_id", "case_id", "position", "type", "actor", "actor_role",
+                "recorded_at", "occurred_at", "command_id", "data"] if raw_events
+               else [c.name for c in _read_model(str(table_name)).columns])
+    writer = csv.DictWriter(output, fieldnames=columns)
+    writer.writeheader()  # also when there are no rows: a CSV reader still learns the columns
     for row in rows:
-        flat = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in row.items()}
-        if writer is None:
-            writer = csv.DictWriter(output, fieldnames=list(flat))
-            writer.writeheader()
-        writer.writerow(flat)
+        writer.writerow({k: json.dumps(v, ensure_ascii=False, default=json_default)
+                         if isinstance(v, dict | list) else v for k, v in row.items()})
 
 
 def _read_model(name: str) -> sa.Table:

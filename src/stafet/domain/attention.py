@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from stafet.domain.calendar import add_working_days
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from stafet.domain.values import COPENHAGEN, local_date
@@ -27,14 +28,6 @@ class Flag:
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=COPENHAGEN)
-
-
-def add_working_days(day: date, days: int) -> date:
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:

@@ -12,6 +12,9 @@ YouthRule = Literal["ds", "barnets_lov_110"]
 
 
 class Policy(BaseModel):
+    """What is municipal policy rather than law. Every field has a default; a policy file
+    (JSON, e.g. ``{"caseload_limit": 25}``) overrides some of them."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     youth_consent_rule: YouthRule = "ds"
