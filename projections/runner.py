@@ -7,6 +7,8 @@ SQLite write lock) while it reads positions, applies and records.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import select
 import threading
 import time
@@ -18,7 +20,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 import sqlalchemy as sa
+import sqlalchemy.exc
+from eventsourcing.persistence import InterfaceError, OperationalError
 from sqlalchemy.engine import Connection
 from stafet.projections import ALL, Projection
 from stafet.projections import attention as attention_module
@@ -46,6 +51,11 @@ rm_tracking = sa.Table(
 )
 VIEWS = {**consents_module.VIEWS, **attention_module.VIEWS}
 BATCH_SIZE = 500
+RECONNECT_SECONDS = 2.0
+# What a database restart looks like from here, through each of the three client layers.
+DATABASE_GONE = (OperationalError, InterfaceError, psycopg.OperationalError,
+                 psycopg.InterfaceError, sqlalchemy.exc.OperationalError,
+                 sqlalchemy.exc.InterfaceError)
 STATE_CACHE_SIZE = 20_000
 
 Progress = Callable[[int, int], None]  # (events applied so far, head position)
@@ -103,6 +113,10 @@ class ProjectionRunner:
 
     def names(self) -> list[str]:
         return [p.name for p in self.projections]
+
+    def select(self, names: Sequence[str] | None) -> list[Projection]:
+        """The projections of these names (all of them for none); unknown names are refused."""
+        return self._select(names)
 
     def _select(self, names: Sequence[str] | None) -> list[Projection]:
         if not names:
@@ -266,17 +280,33 @@ class ProjectionRunner:
         poll_seconds: float = 1.0,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
-        """Follow new events until ``stop`` is set: poll, and on PostgreSQL wake on NOTIFY."""
-        listener = self._listen()
+        """Follow new events until ``stop`` is set: poll, and on PostgreSQL wake on NOTIFY.
+
+        When the database goes away (a server restart), say so and try again every few
+        seconds; exactly-once tracking means nothing is skipped or doubled on return."""
+        listener = None
         try:
             while not stop.is_set():
-                applied = self.catch_up()
-                if applied and on_batch:
-                    on_batch(applied)
-                if listener is not None:
-                    self._wait_for_notify(listener, stop, poll_seconds)
-                else:
-                    stop.wait(poll_seconds)
+                try:
+                    if listener is None:
+                        listener = self._listen()
+                    applied = self.catch_up()
+                    if applied and on_batch:
+                        on_batch(applied)
+                    if listener is not None:
+                        self._wait_for_notify(listener, stop, poll_seconds)
+                    else:
+                        stop.wait(poll_seconds)
+                except DATABASE_GONE as error:
+                    first_line = (str(error).strip().splitlines() or ["no details"])[0]
+                    logging.getLogger("stafet").warning(
+                        "the database is unavailable (%s); trying again in %s s",
+                        first_line, RECONNECT_SECONDS)
+                    if listener is not None:
+                        with contextlib.suppress(Exception):
+                            listener.close()
+                        listener = None
+                    stop.wait(RECONNECT_SECONDS)
         finally:
             if listener is not None:
                 listener.close()

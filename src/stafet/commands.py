@@ -6,7 +6,6 @@ Each command has a stable name (``baton.hand``) used by the CLI and by JSONL bat
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.values import (
     CommandId,
+    Day,
     EffortStatus,
     EntityId,
     GiverRole,
@@ -47,6 +47,30 @@ class Command(BaseModel):
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:
             Command.REGISTRY[cls.name] = cls
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_anywhere(cls, data: Any) -> Any:
+        # NUL is no character of any text a person writes, and PostgreSQL cannot store it.
+        where = _nul_path(data)
+        if where is not None:
+            raise ValueError(f"{where or 'input'} must not contain NUL (\\x00) characters")
+        return data
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first text holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or "input"
+        found = _nul_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 class CaseCommand(Command):
@@ -152,7 +176,7 @@ class GiveConsent(CaseCommand):
     purpose: Label
     recipients: list[Recipient] = Field(min_length=1)
     categories: list[Label] = Field(min_length=1)
-    expires_on: date | None = None
+    expires_on: Day | None = None
     subject_age: int | None = Field(default=None, ge=0, le=17)
 
 
@@ -190,7 +214,7 @@ class SetGoal(CaseCommand):
     level: GoalLevel
     text: Text
     parent_id: EntityId | None = None
-    target_date: date | None = None
+    target_date: Day | None = None
 
 
 class ReviseGoal(CaseCommand):
@@ -213,8 +237,8 @@ class PlanEffort(CaseCommand):
     law: ShortText
     paragraph: ShortText
     provider: ParticipantRef
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
     goal_ids: list[EntityId] = []
 
     @model_validator(mode="after")
@@ -237,7 +261,7 @@ class AgreementTerms(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     text: Text
     responsible: ParticipantRef
-    due_on: date
+    due_on: Day
     goal_id: EntityId | None = None
 
 

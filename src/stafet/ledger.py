@@ -104,7 +104,13 @@ class Ledger(Application[UUID]):
         # models), disposed with the ledger so no connection outlives it.
         self.sql = sql_engine(self.storage)
         with _schema_lock(self.storage):
-            super().__init__()  # creates the tables, if missing
+            try:
+                super().__init__()  # creates the tables, if missing
+            except Exception as error:
+                if "file is not a database" in str(error):
+                    raise InvalidCommand(f"{self.storage.sqlite_path} is not a stafet database "
+                                         "(not an SQLite file).") from None
+                raise
 
     # -- wiring the library ------------------------------------------------------------
 
@@ -192,9 +198,12 @@ class Ledger(Application[UUID]):
     def erase_subject(self, actor: str, subject_ref: str, reason: str) -> list[UUID]:
         """Crypto-shred a citizen: record the erasure on each of their cases, delete their key,
         drop the cases' snapshots and refresh the read models. Every hash still verifies."""
-        cases = self.keys.cases_of(subject_ref)
-        if not cases:
+        known = self.keys.cases_of(subject_ref)
+        if not known:
             raise CaseNotFound("no case in this ledger is about that citizen")
+        # A case.open that never committed (killed, or lost a race) leaves its key tie behind
+        # without a case: the key is deleted all the same, there is just no event to record.
+        cases = [c for c in known if self.recorder.select_events(c, limit=1)]
         if self.update_read_models:
             self.projections.catch_up()
         work = self.unit_of_work()

@@ -1,6 +1,7 @@
 """The ``stafet`` command line. Thin: every verb builds a command for the Ledger or reads it.
 
-Exit codes: 0 done; 1 refused by a rule (nothing stored); 2 usage or input error.
+Exit codes: 0 done; 1 refused by a rule (nothing stored); 2 usage or input error;
+75 the database could not be reached or used just now (try again); 70 anything unexpected.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from stafet.cli import (  # noqa: F401  (each module registers its verbs)
 from stafet.cli.app import Ctx, cli
 from stafet.domain.errors import CaseNotFound, InvalidCommand, RuleViolation, StafetError
 
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure; the user is invited to retry
+
 __all__ = ["Ctx", "cli", "main"]
 
 
@@ -49,8 +52,35 @@ def main() -> None:
             sys.exit(1)
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(2 if isinstance(cause, InvalidCommand | CaseNotFound) else 1)
-    except Exception:
+    except UnicodeError:
+        click.echo("Error: the command line holds text that is not valid UTF-8; set your "
+                   "terminal to UTF-8 and try again.", err=True)
+        sys.exit(2)
+    except RecursionError:
+        click.echo("Error: the input is nested too deeply to be a command.", err=True)
+        sys.exit(2)
+    except Exception as error:
+        if _database_unavailable(error):
+            first_line = (str(error).strip().splitlines() or ["no details"])[0]
+            click.echo(f"Error: the database could not be reached or used just now ({first_line}); "
+                       "what was acknowledged before is kept. Try again.", err=True)
+            sys.exit(EX_TEMPFAIL)
         details = Path(tempfile.gettempdir()) / "stafet-error.log"
         details.write_text(traceback.format_exc(), encoding="utf-8")
         click.echo(f"Unexpected error; the details are in {details}", err=True)
         sys.exit(70)
+
+
+def _database_unavailable(error: BaseException) -> bool:
+    """The PostgreSQL server refused, lost or shut the connection, or a lock was not granted in
+    time: a temporary failure, not a bug. (A bad SQLite path is no such thing.)"""
+    import psycopg
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError):
+            return True
+        if "database is locked" in str(seen) or "lock timeout" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

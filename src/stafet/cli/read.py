@@ -72,6 +72,7 @@ def projections_rebuild(ctx: Ctx, names: tuple[str, ...]) -> None:
       stafet projections rebuild attention  # one
     """
     runner = ctx.projections
+    runner.select(list(names))  # an unknown name is refused before any progress is shown
     head = runner.head()
     started = time.perf_counter()
     with click.progressbar(length=max(head, 1), label="Rebuilding", file=sys.stderr,

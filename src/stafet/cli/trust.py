@@ -117,7 +117,7 @@ def access_log(click_ctx: click.Context, subject_ref: str | None) -> None:
 
 
 @access_log.command("prune")
-@click.option("--keep-days", type=click.IntRange(min=0),
+@click.option("--keep-days", type=click.IntRange(min=0, max=36_500),
               help="Keep this many days (default: the policy's, 183).")
 @pass_ctx
 def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:

@@ -112,8 +112,27 @@ EntityId = Annotated[
 M1 (meeting), C1 (consent), SP1 (sector plan)."""
 
 
+# Dates a case can plausibly hold; beyond them date arithmetic (deadlines, flags) overflows.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def _plausible_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"must lie between the years {FIRST_YEAR} and {LAST_YEAR}")
+
+
+def _day(value: date) -> date:
+    _plausible_year(value.year)
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day)]
+"""A calendar day (due dates, expiry, periods)."""
+
+
 def _aware(value: datetime) -> datetime:
     """Naive times are Copenhagen wall-clock time; everything is stored in UTC."""
+    _plausible_year(value.year)
     if value.tzinfo is None:
         value = value.replace(tzinfo=COPENHAGEN)
     return value.astimezone(UTC)

@@ -88,10 +88,8 @@ def _check_sqlite_file(file: Path) -> None:
     if not file.parent.is_dir():
         raise InvalidCommand(f"the folder {file.parent} does not exist; create it or give "
                              "another --db path.")
-    if file.is_file() and file.stat().st_size > 0:
-        with file.open("rb") as handle:
-            if handle.read(16) != b"SQLite format 3\x00":
-                raise InvalidCommand(f"{file} is not a stafet database (not an SQLite file).")
+    # (Never open the file here to peek at it: closing any handle on an SQLite file drops
+    # this process's locks on it. A file that is not a database is reported by the Ledger.)
 
 
 def _sqlite(url: str, database: str) -> StorageConfig:
