@@ -47,6 +47,16 @@ stafet_case_subjects = sa.Table(
 )
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Stores made by an earlier stafet lack columns added since; add them (all nullable)."""
+    for table in keys_metadata.sorted_tables:
+        have = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+
+
 class KeyStore:
     def __init__(self, engine: Engine, lock_key: int) -> None:
         self.engine = engine
@@ -56,6 +66,7 @@ class KeyStore:
         with self.engine.begin() as conn:
             self._advisory_lock(conn)
             keys_metadata.create_all(conn)
+            _add_missing_columns(conn)
             pepper = conn.execute(sa.select(stafet_secrets.c.value).where(
                 stafet_secrets.c.name == "subject_pepper")).scalar()
             if pepper is None:
