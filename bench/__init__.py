@@ -1,0 +1,1 @@
+"""The stafet benchmark suite (see README.md); run it with ``python -m bench.run``."""

@@ -1,0 +1,95 @@
+"""Where the time goes: cProfile of one workload on a fresh SQLite store (or PostgreSQL).
+
+    .venv/bin/python -m bench.profile command    # single commands on the cases of a 20k store
+    .venv/bin/python -m bench.profile load       # get_case of a 10,000-event case, snapshots on
+    .venv/bin/python -m bench.profile rebuild    # a full projection rebuild
+    .venv/bin/python -m bench.profile catch-up   # catch-up by a fresh runner (nothing cached)
+    .venv/bin/python -m bench.profile verify     # verify
+
+Prints the top functions by own time and by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.common import Store, pg_store, sqlite_store
+from bench.workload import make_workload
+from stafet import Ledger
+from stafet.storage.verify import verify
+from stafet.synthetic import load, single_case
+
+
+def _store(args: argparse.Namespace) -> Store:
+    store = (pg_store(args.pg, "bench_profile") if args.pg
+             else sqlite_store(Path(args.workdir), "profile"))
+    store.drop()
+    return store
+
+
+def profiled(func: Callable[[], object], top: int) -> None:
+    profile = cProfile.Profile()
+    profile.enable()
+    func()
+    profile.disable()
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order).print_stats(top)
+        print(f"\n== by {order} ==")
+        print("\n".join(line for line in out.getvalue().splitlines()[4:] if line.strip()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", choices=["command", "load", "rebuild", "catch-up", "verify"])
+    parser.add_argument("--events", type=int, default=20_000, help="store size")
+    parser.add_argument("--commands", type=int, default=600, help="commands to profile")
+    parser.add_argument("--pg", help="a PostgreSQL URL instead of SQLite")
+    parser.add_argument("--workdir", default="/tmp/stafet-bench")
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    store = _store(args)
+    try:
+        if args.workload == "load":
+            ledger = Ledger(store.url, read_models=False)
+            case_id = load(ledger, single_case(10_000, seed=3)).case_ids[0]
+            fresh = Ledger(store.url, read_models=False)
+            fresh.get_case(case_id)
+            profiled(lambda: [fresh.get_case(case_id) for _ in range(20)], args.top)
+            return
+        work = make_workload(args.events, 7, [("timed", args.commands)])
+        ledger = Ledger(store.url, read_models=False)
+        report = load(ledger, work.prefix())
+        if args.workload == "command":
+            ids = dict(report.case_ids)
+
+            def commands() -> None:
+                for item in work.segments["timed"]:
+                    result = ledger.execute(item.command(ids.get(item.case)))
+                    ids.setdefault(item.case, result.case_id)
+
+            profiled(commands, args.top)
+        elif args.workload == "rebuild":
+            profiled(ledger.projections.rebuild, args.top)
+        elif args.workload == "catch-up":
+            ledger.projections.catch_up()
+            ids = dict(report.case_ids)
+            for item in work.segments["timed"]:
+                result = ledger.execute(item.command(ids.get(item.case)))
+                ids.setdefault(item.case, result.case_id)
+            fresh = Ledger(store.url, read_models=False)
+            profiled(fresh.projections.catch_up, args.top)
+        else:
+            profiled(lambda: verify(ledger.recorder), args.top)
+    finally:
+        store.drop()
+
+
+if __name__ == "__main__":
+    main()
