@@ -7,6 +7,7 @@ wholly a repeat, never half of each.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class LogRow:
     originator_version: Any
     topic: Any
     state: Any
+
+
+@functools.lru_cache(maxsize=65_536)
+def _case_uuid(hex_id: str) -> UUID:
+    return UUID(hex_id)
 
 
 def _uuid_range(prefix: str) -> tuple[str, str]:
@@ -105,7 +111,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
                 (after_seq, limit),
             )
             return [
-                ChainLink(r["seq"], UUID(r["case_id"]), r["position"], bytes(r["event_hash"]),
+                ChainLink(r["seq"], _case_uuid(r["case_id"]), r["position"], bytes(r["event_hash"]),
                           bytes(r["chain_hash"]), bytes(r["case_hash"]))
                 for r in c.fetchall()
             ]
