@@ -40,7 +40,7 @@ class Attention(Projection):
     def apply(self, rows: Rows, event: CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
         case_id = str(after.id)
-        rows.replace_case(rm_attention, case_id, [
+        rows.replace_case(rm_attention, case_id, lambda: [
             {"case_id": case_id, "flag": f.flag, "key": f.key, "holder": after.baton.holder,
              "since": f.since, "until": f.until, "detail": f.detail}
             for f in attention_flags(after, self.policy)

@@ -7,7 +7,7 @@ in log order, and records its position in the same transaction as its rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -45,6 +45,8 @@ class Projection:
 
 
 Key = tuple[Any, ...]
+Row = dict[str, Any]
+CaseRows = list[Row]
 
 
 class Rows:
@@ -56,17 +58,22 @@ class Rows:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._put: dict[sa.Table, dict[Key, dict[str, Any] | None]] = {}
-        self._case_rows: dict[sa.Table, dict[str, list[dict[str, Any]]]] = {}
+        self._put: dict[sa.Table, dict[Key, Row | Callable[[], Row] | None]] = {}
+        self._case_rows: dict[sa.Table, dict[str, CaseRows | Callable[[], CaseRows]]] = {}
         self._appended: dict[sa.Table, list[dict[str, Any]]] = {}
 
     @staticmethod
     def key(table: sa.Table, row: dict[str, Any]) -> Key:
         return tuple(row[c.name] for c in table.primary_key.columns)
 
-    def put(self, table: sa.Table, row: dict[str, Any]) -> None:
+    def put(self, table: sa.Table, row: Row) -> None:
         """This row, by its primary key, is now so (inserted or replaced)."""
         self._put.setdefault(table, {})[self.key(table, row)] = row
+
+    def put_later(self, table: sa.Table, key: Key, make: Callable[[], Row]) -> None:
+        """Like ``put``, but the row is made at the end of the batch, once, from the last word:
+        for rows that only the case's latest state decides (cheaper on a rebuild)."""
+        self._put.setdefault(table, {})[key] = make
 
     def delete(self, table: sa.Table, key: Key) -> None:
         self._put.setdefault(table, {})[key] = None
@@ -75,13 +82,16 @@ class Rows:
         """The row as it stands, counting this batch's changes."""
         pending = self._put.get(table, {})
         if key in pending:
-            return pending[key]
+            row = pending[key]
+            return row() if callable(row) else row
         where = [c == v for c, v in zip(table.primary_key.columns, key, strict=True)]
         row = self.conn.execute(sa.select(table).where(*where)).mappings().first()
         return dict(row) if row else None
 
-    def replace_case(self, table: sa.Table, case_id: str, rows: list[dict[str, Any]]) -> None:
-        """All of this case's rows in the table are now exactly these."""
+    def replace_case(self, table: sa.Table, case_id: str,
+                     rows: CaseRows | Callable[[], CaseRows]) -> None:
+        """All of this case's rows in the table are now exactly these (or what the callable
+        makes at the end of the batch, once: the case's latest state decides)."""
         self._case_rows.setdefault(table, {})[case_id] = rows
 
     def append(self, table: sa.Table, row: dict[str, Any]) -> None:
@@ -94,7 +104,8 @@ class Rows:
                 table.delete().where(table.c.case_id == sa.bindparam("_case_id")),
                 [{"_case_id": case_id} for case_id in by_case],
             )
-            fresh = [row for rows in by_case.values() for row in rows]
+            fresh = [row for rows in by_case.values()
+                     for row in (rows() if callable(rows) else rows)]
             if fresh:
                 self.conn.execute(table.insert(), fresh)
         for table, changes in self._put.items():
@@ -104,7 +115,8 @@ class Rows:
                 [{f"_k_{c.name}": v for c, v in zip(columns, key, strict=True)}
                  for key in changes],
             )
-            fresh = [row for row in changes.values() if row is not None]
+            fresh = [row() if callable(row) else row for row in changes.values()
+                     if row is not None]
             if fresh:
                 self.conn.execute(table.insert(), fresh)
         for table, appended in self._appended.items():

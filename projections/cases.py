@@ -83,4 +83,4 @@ class Cases(Projection):
 
     def apply(self, rows: Rows, event: CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        rows.put(rm_cases, case_row(after, event.recorded_at))
+        rows.put_later(rm_cases, (str(after.id),), lambda: case_row(after, event.recorded_at))

@@ -1,7 +1,7 @@
 """A synthetic municipality: seeded, realistic command streams for benchmarks and demos.
 
 ``generate(cases, seed, events)`` yields the commands of a year in one municipality, oldest
-first: many small cases and a few hot ones (Zipf-like activity), adults, children and
+first: many small cases and a few hot ones (heavy-tailed activity), adults, children and
 families, each with its own network of authorities, providers and volunteers. Every case
 opens, gets its participants, a consent, meetings with agreements, a plan with goals and
 efforts, hand-overs of the baton, notes and shares, and many cases close (a few reopen).
@@ -25,6 +25,7 @@ pseudonymous handles (``borger@3c9e41``), never CPR numbers; business times
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -290,11 +291,18 @@ INTERPRETER_LANGUAGES = ["arabisk", "somali", "tyrkisk", "ukrainsk", "tigrinya",
 
 
 def plan_cases(
-    cases: int, seed: int, events: int | None = None, *, zipf_s: float = 1.0, zipf_q: float = 10.0
+    cases: int, seed: int, events: int | None = None, *, sigma: float = 1.5, cap: float = 40.0
 ) -> list[CaseSpec]:
     """Decide every case up front: its kind, exact number of events, when it opens, whether
-    it closes (or closes and reopens). Event counts are a per-case base plus a Zipf-like
-    share of the rest, so a few cases are hot and most are small."""
+    it closes (or closes and reopens).
+
+    A case's events are a base (12-40) plus a share of the rest in proportion to a
+    heavy-tailed weight (log-normal, ``sigma``; capped at ``cap`` times the mean), so most
+    cases are small and a few are hot: with the defaults the median case has about 50
+    events, 1 in 100 has 800 or more, the largest about 3,000; the top 1% of cases carry
+    about 15% of the events. The weights are drawn case by case, so the shape is the same
+    in a store of 10,000 events and of 1,000,000 (only the number of cases grows), and a
+    benchmark's cost curve shows the store's size, not ever bigger hot cases."""
     if cases < 1:
         raise ValueError("there must be at least one case")
     total = EVENTS_PER_CASE * cases if events is None else events
@@ -306,9 +314,8 @@ def plan_cases(
     if sum(base) > budget:
         base = [max(2, b * budget // sum(base)) for b in base]
     rest = total - sum(base)
-    ranks = list(range(1, cases + 1))
-    rng.shuffle(ranks)
-    weights = [1.0 / (r + zipf_q) ** zipf_s for r in ranks]
+    limit = cap * math.exp(sigma**2 / 2)  # the log-normal's mean, times the cap
+    weights = [min(rng.lognormvariate(0.0, sigma), limit) for _ in range(cases)]
     scale = rest / sum(weights)
     shares = [w * scale for w in weights]
     counts = [b + int(s) for b, s in zip(base, shares, strict=True)]
