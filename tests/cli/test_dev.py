@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.cli._support import cases, installed, sqlite_url, stafet
 
 
@@ -38,9 +36,6 @@ def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> No
     assert applied["applied"] == len(lines) and len(applied["cases"]) == 2
 
 
-@pytest.mark.xfail(reason="BUG: `stafet dev generate --jsonl -` ends stdout with the sentence 'Wrote N "
-                   "commands ... to <stdout>.', so piping it into `stafet apply -` fails on the last "
-                   "line as not valid JSON.", strict=True)
 def test_the_batch_on_stdout_pipes_into_apply(tmp_path: Path) -> None:
     """As a shell runs it (in-process, click hands the command sys.stdout itself and all is well)."""
     batch = installed("dev", "generate", "--cases", "2", "--events", "30", "--jsonl", "-")

@@ -85,7 +85,6 @@ def _assert_example_of(path: tuple[str, ...], text: str) -> None:
 
 VERB_PATHS = [path for path in COMMANDS if (path and not _is_group(path)) or path == ("access-log",)]
 GROUP_PATHS = [path for path in COMMANDS if (not path or _is_group(path)) and path != ("access-log",)]
-NO_GROUP_EXAMPLE = {"dev"}
 
 
 @pytest.mark.parametrize("path", VERB_PATHS, ids=lambda p: "-".join(p))
@@ -93,13 +92,7 @@ def test_help_of_every_verb_exits_0_and_shows_an_example_of_it(path: tuple[str, 
     _assert_example_of(path, _help(path))
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(path, marks=pytest.mark.xfail(
-        reason=f"BUG: `stafet {path[0]} --help` shows no example, though the README says every "
-        "command has --help with an example.", strict=True))
-    if path and path[0] in NO_GROUP_EXAMPLE else path
-    for path in GROUP_PATHS
-], ids=lambda p: "-".join(p) or "stafet")
+@pytest.mark.parametrize("path", GROUP_PATHS, ids=lambda p: "-".join(p) or "stafet")
 def test_help_of_every_group_exits_0_lists_its_verbs_and_shows_an_example(path: tuple[str, ...]) -> None:
     text = _help(path)
     assert "Commands:" in text

@@ -17,7 +17,12 @@ from stafet.synthetic import EVENTS_PER_CASE, generate, load
 
 @cli.group("dev")
 def dev() -> None:
-    """Developer tools: synthetic data for demos and benchmarks."""
+    """Developer tools: synthetic data for demos and benchmarks.
+
+    \b
+    Example:
+      stafet --db sqlite:///kommune.db dev generate --cases 1000 --seed 7
+    """
 
 
 @dev.command("generate")
@@ -63,10 +68,13 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
         for item in stream:
             jsonl.write(json.dumps(item.line(), ensure_ascii=False) + "\n")
             written += 1
-        if ctx.as_json:
+        # The batch may be piped into `stafet apply -`: nothing else goes to stdout then.
+        to_stdout = jsonl is sys.stdout or getattr(jsonl, "name", "") in ("<stdout>", "-")
+        if ctx.as_json and not to_stdout:
             ctx.emit_json({"cases": cases, "events": total, "commands": written, "seed": seed})
-        elif jsonl is not sys.stdout:
-            click.echo(f"Wrote {written:,} commands ({total:,} events, {cases:,} cases) to {jsonl.name}.")
+        else:
+            click.echo(f"Wrote {written:,} commands ({total:,} events, {cases:,} cases) to "
+                       f"{jsonl.name}.", err=True)
         return
 
     ledger = Ledger(ctx.db, read_models=False)
