@@ -87,10 +87,12 @@ class Ledger(Application[UUID]):
         clock: Callable[[], datetime] | None = None,
         snapshot_interval: int = SNAPSHOT_INTERVAL,
         read_models: bool | None = None,
+        read_models_url: str | None = None,
     ) -> None:
         """``read_models``: bring the rm_ tables up to date after every write (the default on
         SQLite, where one user's CLI must never show stale data; on PostgreSQL a separate
-        ``stafet projections run`` process follows the log)."""
+        ``stafet projections run`` process follows the log). ``read_models_url``: keep the
+        rm_ tables in another database (default: beside the log)."""
         self.storage: StorageConfig = parse_db_url(db_url)
         self.policy = policy
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -99,6 +101,7 @@ class Ledger(Application[UUID]):
             self.storage.backend == "sqlite" if read_models is None else read_models
         )
         self._projection_runner: ProjectionRunner | None = None
+        self.read_models_url = read_models_url
         self._access_log: AccessLog | None = None
         # One SQLAlchemy engine for every table beside the event store (keys, access log, read
         # models), disposed with the ledger so no connection outlives it.
@@ -179,7 +182,7 @@ class Ledger(Application[UUID]):
         if self._projection_runner is None:
             from stafet.projections.runner import ProjectionRunner
 
-            self._projection_runner = ProjectionRunner(self)
+            self._projection_runner = ProjectionRunner(self, read_url=self.read_models_url)
         return self._projection_runner
 
     def reader(self, actor: str | None, purpose: str | None = None) -> Reader:
@@ -216,6 +219,8 @@ class Ledger(Application[UUID]):
         self._drop_snapshots(cases)
         self.projections.refresh_cases(cases)
         scrub(self.storage)
+        if self.projections.storage is not self.storage:
+            scrub(self.projections.storage)
         return cases
 
     def _drop_snapshots(self, case_ids: list[UUID]) -> None:

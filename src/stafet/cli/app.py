@@ -27,12 +27,13 @@ class Ctx:
     as_json: bool
     purpose: str | None = None
     policy_file: str | None = None
+    read_db: str | None = None
     _ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(self.db, policy=self.policy())
+            self._ledger = Ledger(self.db, policy=self.policy(), read_models_url=self.read_db)
         return self._ledger
 
     def policy(self) -> Policy:
@@ -98,6 +99,11 @@ pass_ctx = click.make_pass_decorator(Ctx)
     help="Why you read a case's personal data; logged with every read. Env: STAFET_PURPOSE.",
 )
 @click.option(
+    "--read-db", envvar="STAFET_READ_DB", metavar="URL",
+    help="Keep the read models (rm_ tables) in another database, e.g. one the BI tools may "
+    "read; default: beside the log. Env: STAFET_READ_DB.",
+)
+@click.option(
     "--policy", "policy_file", envvar="STAFET_POLICY", metavar="FILE",
     help="A JSON file of policy settings (e.g. {\"caseload_limit\": 25}); give the same to "
     "every process on a store. Env: STAFET_POLICY.",
@@ -106,7 +112,7 @@ pass_ctx = click.make_pass_decorator(Ctx)
 @click.version_option(package_name="stafet")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | None,
-        policy_file: str | None, as_json: bool) -> None:
+        read_db: str | None, policy_file: str | None, as_json: bool) -> None:
     """stafet: the shared coordination ledger (stafetlog) for one citizen's course.
 
     \b
@@ -115,5 +121,5 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | No
       stafet --as anne@jobcenter --purpose "opfølgning" case show 3fa85f
     """
     ctx.obj = Ctx(db=db or os.environ.get("STAFET_DB"), actor=actor, as_json=as_json,
-                  purpose=purpose, policy_file=policy_file)
+                  purpose=purpose, policy_file=policy_file, read_db=read_db)
     ctx.call_on_close(lambda: ctx.obj._ledger.close() if ctx.obj._ledger else None)
