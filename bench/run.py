@@ -143,10 +143,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/stafet-bench"),
                         help="where the SQLite files go")
     parser.add_argument("--seed", type=int, default=20251)
-    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the report (default bench/RESULTS.md for --full, "
+                        "bench/RESULTS-quick.md or -smoke.md otherwise, so the full run's stays)")
     parser.add_argument("--keep", action="store_true", help="keep the stores afterwards")
     args = parser.parse_args()
     name = "full" if args.full else "smoke" if args.smoke else "quick"
+    if args.out is None:
+        args.out = HERE / ("RESULTS.md" if name == "full" else f"RESULTS-{name}.md")
     cfg = dict(MODES[name])
     if args.sizes:
         cfg["sizes"] = [int(s) for s in args.sizes.split(",")]
