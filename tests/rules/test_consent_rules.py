@@ -81,18 +81,6 @@ def strict_ledger(db_url: str) -> Iterator[Ledger]:
         yield the_ledger
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(MONDAY)
-
-
-@pytest.fixture
-def clocked_ledger(db_url: str, clock: Clock) -> Iterator[Ledger]:
-    """A ledger on the test's own clock (starting Monday 2 March 2026, 10:00 in Copenhagen)."""
-    with Ledger(db_url, clock=clock) as the_ledger:
-        yield the_ledger
-
-
 def give(case: Scenario, roles: list[str], age: int | None = None, **extra: object) -> None:
     fields = {"subject_age": age} if age is not None else {}
     case.do("consent.give", given_by=[{"role": r} for r in roles], purpose=PURPOSE,

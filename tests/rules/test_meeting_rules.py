@@ -41,28 +41,13 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-
-import pytest
 
 from stafet import Ledger, Policy
 from tests.helpers import ADDICTION, CITIZEN, HOLDER, SOCIAL, Scenario, soon
 from tests.rules._plan_support import MONDAY, Clock, events_of, invalid, only_event, refused
 
 NOT_HOLDER = r"only the holder \(anne@jobcenter\) can"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(MONDAY)
-
-
-@pytest.fixture
-def clocked_ledger(db_url: str, clock: Clock) -> Iterator[Ledger]:
-    """A ledger on the test's own clock (starting Monday 2 March 2026, 10:00 in Copenhagen)."""
-    with Ledger(db_url, clock=clock) as the_ledger:
-        yield the_ledger
 
 
 def in_days(days: float) -> str:
