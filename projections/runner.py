@@ -31,7 +31,7 @@ from stafet.projections import consents as consents_module
 from stafet.projections.base import Rows, metadata
 from stafet.projections.events import rm_events
 
-from stafet.domain.events import CaseEvent, CaseOpened
+from stafet.domain.events import CaseEvent, CaseOpened, PersonalDataErased
 from stafet.domain.evolve import evolve
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
@@ -175,13 +175,22 @@ class ProjectionRunner:
                 if not notifications:
                     return applied
                 rows = Rows(conn)
+                erased: list[UUID] = []
                 for notification in notifications:
                     event: CaseEvent = self.ledger.mapper.to_domain_event(notification)  # type: ignore[assignment]
+                    if isinstance(event, PersonalDataErased):
+                        # What this runner remembers of the case was read with the key.
+                        self._cache.pop(event.originator_id, None)
+                        erased.append(event.originator_id)
                     before, after = self._states(event)
                     for p in selected:
                         if positions[p.name] < notification.id and p.wants(event):
                             p.apply(rows, event, before, after, notification.id)
                 rows.flush()
+                if erased:
+                    # Rows made earlier in the batch may hold what the key opened: make the
+                    # erased cases' rows afresh from the log, in the same transaction.
+                    self._refresh_cases(conn, erased)
                 last = notifications[-1].id
                 self._record(conn, [p for p in selected if positions[p.name] < last], last)
             applied += len(notifications)
@@ -243,34 +252,38 @@ class ProjectionRunner:
     def refresh_cases(self, case_ids: Sequence[UUID]) -> None:
         """Recompute every row of these cases from their events (after an erasure, so the
         read models hold "[erased]" where the personal data was)."""
-        ids = [str(case_id) for case_id in case_ids]
-        per_case = [p for p in self.projections if p.name not in ("events", "caseload")]
         with self.engine.begin() as conn:
             self._lock(conn)
-            for p in per_case:
-                for table in p.tables:
-                    conn.execute(table.delete().where(table.c.case_id.in_(ids)))
-            rows = Rows(conn)
-            summaries = []
-            for case_id in case_ids:
-                state: CaseState | None = None
-                for event in self.ledger.history(case_id):
-                    before, state = state, evolve(state, event)
-                    for p in per_case:
-                        if p.wants(event):
-                            p.apply(rows, event, before, state, 0)
-                    summaries.append({"_case": str(case_id), "_position": event.originator_version,
-                                      "summary": describe(event, width=None)})
-                    self._cache.pop(case_id, None)
-            rows.flush()
-            if summaries:
-                conn.execute(
-                    rm_events.update().where(
-                        rm_events.c.case_id == sa.bindparam("_case"),
-                        rm_events.c.position == sa.bindparam("_position"),
-                    ).values(summary=sa.bindparam("summary")),
-                    summaries,
-                )
+            self._refresh_cases(conn, case_ids)
+
+    def _refresh_cases(self, conn: Connection, case_ids: Sequence[UUID]) -> None:
+        ids = [str(case_id) for case_id in case_ids]
+        per_case = [p for p in self.projections if p.name not in ("events", "caseload")]
+        for p in per_case:
+            for table in p.tables:
+                conn.execute(table.delete().where(table.c.case_id.in_(ids)))
+        rows = Rows(conn)
+        summaries = []
+        for case_id in case_ids:
+            self.ledger.keys.forget(case_id)
+            state: CaseState | None = None
+            for event in self.ledger.history(case_id):
+                before, state = state, evolve(state, event)
+                for p in per_case:
+                    if p.wants(event):
+                        p.apply(rows, event, before, state, 0)
+                summaries.append({"_case": str(case_id), "_position": event.originator_version,
+                                  "summary": describe(event, width=None)})
+            self._cache.pop(case_id, None)
+        rows.flush()
+        if summaries:
+            conn.execute(
+                rm_events.update().where(
+                    rm_events.c.case_id == sa.bindparam("_case"),
+                    rm_events.c.position == sa.bindparam("_position"),
+                ).values(summary=sa.bindparam("summary")),
+                summaries,
+            )
 
     # -- following the log ----------------------------------------------------------------
 

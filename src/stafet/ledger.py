@@ -46,7 +46,7 @@ from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.domain.state import CaseState
 from stafet.reader import Reader
 from stafet.storage.engine import scrub, sql_engine
-from stafet.storage.keys import KeyStore
+from stafet.storage.keys import ErasedSnapshot, KeyStore
 from stafet.storage.mapper import PydanticMapper
 from stafet.storage.recorders import CommandRecord
 from stafet.storage.url import StorageConfig, parse_db_url
@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 # between our read and our write. Each attempt re-reads the case and re-checks every rule.
 MAX_ATTEMPTS = 8
 SNAPSHOT_INTERVAL = 100
+# Cases kept in memory between commands, brought up to date from the log on every read (the
+# library's aggregate cache with fast-forward), so a busy writer decodes only what is new.
+CASE_CACHE_SIZE = 1000
 
 
 class StoredEventRef(BaseModel):
@@ -88,11 +91,14 @@ class Ledger(Application[UUID]):
         snapshot_interval: int = SNAPSHOT_INTERVAL,
         read_models: bool | None = None,
         read_models_url: str | None = None,
+        case_cache_size: int = CASE_CACHE_SIZE,
     ) -> None:
         """``read_models``: bring the rm_ tables up to date after every write (the default on
         SQLite, where one user's CLI must never show stale data; on PostgreSQL a separate
         ``stafet projections run`` process follows the log). ``read_models_url``: keep the
-        rm_ tables in another database (default: beside the log)."""
+        rm_ tables in another database (default: beside the log). ``case_cache_size``: how many
+        cases stay in memory between commands (0: none)."""
+        self.case_cache_size = case_cache_size
         self.storage: StorageConfig = parse_db_url(db_url)
         self.policy = policy
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -119,7 +125,13 @@ class Ledger(Application[UUID]):
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
         # Configured by the URL alone, so stray library variables in the shell change nothing.
-        return Environment(name, self.storage.env)
+        env = dict(self.storage.env)
+        if self.case_cache_size > 0:
+            # Every read still fetches the case's newer events, so other writers' events are
+            # seen. No deep copy: a CaseState is immutable, evolve makes new ones.
+            env["AGGREGATE_CACHE_MAXSIZE"] = str(self.case_cache_size)
+            env["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "n"
+        return Environment(name, env)
 
     def construct_mapper(self) -> Mapper[UUID]:
         self.keys = KeyStore(
@@ -199,8 +211,11 @@ class Ledger(Application[UUID]):
         return self._access_log
 
     def erase_subject(self, actor: str, subject_ref: str, reason: str) -> list[UUID]:
-        """Crypto-shred a citizen: record the erasure on each of their cases, delete their key,
-        drop the cases' snapshots and refresh the read models. Every hash still verifies."""
+        """Crypto-shred a citizen: delete their key, then record the erasure on each of their
+        cases, drop the cases' snapshots and refresh the read models. Every hash still verifies.
+
+        The key goes first, so the log never claims an erasure that did not happen; if the
+        recording fails, running the erasure again records it."""
         known = self.keys.cases_of(subject_ref)
         if not known:
             raise CaseNotFound("no case in this ledger is about that citizen")
@@ -209,13 +224,25 @@ class Ledger(Application[UUID]):
         cases = [c for c in known if self.recorder.select_events(c, limit=1)]
         if self.update_read_models:
             self.projections.catch_up()
-        work = self.unit_of_work()
-        for case_id in cases:
-            if not self.get_case(case_id).personal_data_erased:
-                work.decide(_validated(EraseCase, {
-                    "actor": actor, "case_id": case_id, "reason": reason}))
-        work.commit()
         self.keys.erase(subject_ref)
+        for case_id in cases:
+            self._forget(case_id)
+        for _attempt in range(MAX_ATTEMPTS):
+            work = self.unit_of_work()
+            for case_id in cases:
+                if not self.get_case(case_id).personal_data_erased:
+                    work.decide(_validated(EraseCase, {
+                        "actor": actor, "case_id": case_id, "reason": reason}))
+            try:
+                work.commit()
+                break
+            except ConcurrencyConflict:
+                continue  # someone wrote on one of the cases meanwhile: decide again
+        else:
+            raise ConcurrencyConflict(
+                "the key is deleted, but the cases were changed by others again and again, so "
+                "the erasure is not yet recorded on all of them; run the erasure once more"
+            )
         self._drop_snapshots(cases)
         self.projections.refresh_cases(cases)
         scrub(self.storage)
@@ -265,9 +292,38 @@ class Ledger(Application[UUID]):
         if version is not None and version < 1:
             raise InvalidCommand(f"version must be 1 or more (a case starts at version 1), not {version}")
         try:
-            return self.repository.get(case_uuid, version=version, projector_func=project_case)
+            state: CaseState = self.repository.get(
+                case_uuid, version=version, projector_func=project_case)
+            if version is None and state.personal_data_erased:
+                # A cached state was made while the key existed: read the erased case afresh
+                # from the log, and never keep it, so no cleartext outlives the key in memory.
+                self._forget(case_uuid)
+                state = self.repository.get(
+                    case_uuid, version=state.version, projector_func=project_case)
+            return state
+        except ErasedSnapshot:
+            # A snapshot sealed with a key that has just been deleted (it is dropped as part
+            # of the erasure): fold the events alone.
+            self._forget(case_uuid)
+            return self._fold_events(case_uuid, version)
         except AggregateNotFoundError:
             raise CaseNotFound(f"there is no case {case_uuid}") from None
+
+    def _fold_events(self, case_uuid: UUID, version: int | None) -> CaseState:
+        state = project_case(None, self.events.get(case_uuid, lte=version))  # type: ignore[arg-type]
+        if state is None:
+            raise CaseNotFound(f"there is no case {case_uuid}")
+        return state
+
+    def _remember(self, state: CaseState) -> None:
+        """Keep a just-stored state for the next command on the case (saves decoding it)."""
+        if self.repository.cache is not None and not state.personal_data_erased:
+            self.repository.cache.put(state.id, state)
+
+    def _forget(self, case_id: UUID) -> None:
+        if self.repository.cache is not None:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(case_id, evict=True)
 
     def get_case_as_of(self, case_id: UUID | str, moment: datetime) -> CaseState:
         """The case exactly as the log stood at a recorded time (time travel, from the log)."""
@@ -388,6 +444,7 @@ class UnitOfWork:
             ) from None
         for case_id, state in self.states.items():
             self.ledger._snapshot_if_due(self.loaded_versions[case_id], state)
+            self.ledger._remember(state)
         self.ledger._after_commit()
 
 

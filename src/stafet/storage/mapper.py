@@ -14,7 +14,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import BaseModel
 
 from stafet.domain.errors import RuleViolation
-from stafet.domain.events import EVENT_TYPES, CaseOpened, CaseSnapshot
+from stafet.domain.events import EVENT_TYPES, CaseOpened, CaseSnapshot, PersonalDataErased
 from stafet.storage.keys import KeyStore, seal, unseal
 
 TOPICS: dict[str, type[BaseModel]] = {**EVENT_TYPES, "CaseSnapshot": CaseSnapshot}
@@ -69,6 +69,9 @@ class PydanticMapper(Mapper[Any]):
             state = self.compressor.decompress(state)
         data = json.loads(state)
         cls = TOPICS[stored_event.topic]
+        if cls is PersonalDataErased:
+            # Another process erased this citizen: stop using the key this process holds.
+            self.keys.forget(stored_event.originator_id)
         paths: tuple[str, ...] = getattr(cls, "PERSONAL", ())
         if paths:
             case_id = stored_event.originator_id

@@ -1,0 +1,104 @@
+"""A long-running ledger keeps cases in memory between commands (the case cache). What it
+must never do: decide on a stale case, or keep showing a citizen's personal data after another
+process erased them.
+
+The other process here is a real one: ``stafet`` run as a subprocess on the same store.
+"""
+
+from __future__ import annotations
+
+from stafet import Ledger
+from stafet.domain.errors import RuleViolation
+from tests.trust.conftest import ExampleStore
+from tests.trust.support import ADULT_REF, stafet_process
+
+DPO = "dpo@kommunen"
+
+
+def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleStore) -> None:
+    with Ledger(example_store.url) as ledger:
+        holder = ledger.get_case(example_store.adult).baton.holder
+        version = ledger.get_case(example_store.adult).version
+        assert ledger.repository.cache is not None
+        note = stafet_process(example_store.url, "--as", holder, "note", example_store.adult,
+                              "Skrevet af en anden proces")
+        assert note.code == 0, note.err
+        assert ledger.get_case(example_store.adult).version == version + 1
+        # And a command decided here builds on that event, not on the cached version.
+        result = ledger.log_note(actor=holder, case_id=example_store.adult, text="Og her")
+        assert result.version == version + 2
+
+
+def test_a_cached_case_is_not_decided_on_stale_baton_state(example_store: ExampleStore) -> None:
+    """Another process hands the baton on and completes the hand-over; this ledger, which has
+    the case cached from before, must refuse the old holder's hand-over now."""
+    with Ledger(example_store.url) as ledger:
+        state = ledger.get_case(example_store.adult)
+        old_holder = state.baton.holder
+        new_holder = next(ref for ref, p in state.participants.items()
+                          if p.active and p.kind == "authority" and ref != old_holder)
+        for actor, *args in [(old_holder, "baton", "hand", example_store.adult, "--to", new_holder),
+                             (new_holder, "baton", "grab", example_store.adult),
+                             (old_holder, "baton", "release", example_store.adult)]:
+            run = stafet_process(example_store.url, "--as", actor, *args)
+            assert run.code == 0, run.err
+        try:
+            ledger.hand_baton(actor=old_holder, case_id=example_store.adult, to=new_holder)
+        except RuleViolation:
+            pass
+        else:
+            raise AssertionError("the former holder handed a baton they no longer hold")
+        assert ledger.get_case(example_store.adult).baton.holder == new_holder
+
+
+def test_an_erasure_by_another_process_empties_the_cached_case(
+    example_store: ExampleStore,
+) -> None:
+    with Ledger(example_store.url) as ledger:
+        before = ledger.get_case(example_store.adult)
+        assert before.subject_ref == ADULT_REF  # cached here, in clear
+        erase = stafet_process(example_store.url, "--as", DPO, "erase", "--subject", ADULT_REF,
+                               "--reason", "Slettefrist udløbet")
+        assert erase.code == 0, erase.err
+        after = ledger.get_case(example_store.adult)
+        assert after.personal_data_erased
+        assert after.subject_ref == "[erased]"
+        assert after.title == "[erased]"
+        assert ADULT_REF not in after.model_dump_json()
+        # Nor does the history read through this ledger's remembered key.
+        assert ADULT_REF not in "".join(e.model_dump_json() for e in ledger.history(
+            example_store.adult))
+
+
+def test_an_erasure_here_leaves_nothing_in_clear_in_the_cache(
+    example_store: ExampleStore,
+) -> None:
+    with Ledger(example_store.url) as ledger:
+        assert ledger.get_case(example_store.adult).subject_ref == ADULT_REF
+        ledger.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
+        assert ledger.repository.cache is not None
+        cached = ledger.repository.cache.cache.get(ledger.resolve_case(example_store.adult))
+        assert cached is None or ADULT_REF not in repr(cached)
+        assert ledger.get_case(example_store.adult).subject_ref == "[erased]"
+
+
+def test_a_running_projection_runner_does_not_write_an_erased_citizen_back(
+    example_store: ExampleStore,
+) -> None:
+    """A ``projections run`` process has the case in its memory, in clear, when another process
+    erases the citizen; applying the erasure event must leave the read models erased."""
+    follower = Ledger(example_store.url, read_models=False)
+    eraser = Ledger(example_store.url, read_models=False)
+    try:
+        follower.projections.rebuild()  # every case now warm in the runner's memory
+        title = follower.get_case(example_store.adult).title
+        eraser.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
+        follower.projections.catch_up()
+        with follower.sql.connect() as conn:
+            for table in ("rm_cases", "rm_events", "rm_caseload", "rm_participants"):
+                text = "".join(str(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table}"))
+                assert ADULT_REF not in text, table
+                assert title not in text, table
+    finally:
+        follower.close()
+        eraser.close()
