@@ -2,8 +2,9 @@
 
 The cases are written into the benchmark's store (so the store's size is what the cost
 curve says); one ledger writes them with snapshots every 100 events (stafet's default), the
-other with snapshots off. The time is ``ledger.get_case(case_id)`` in a fresh ledger (after
-one warm-up read), against reading the same rows with plain SQL.
+other with snapshots off. The time is ``ledger.get_case(case_id)`` with the case cache off, so
+every read loads the case from the store (after one warm-up read for the key and the
+connection), against reading the same rows with plain SQL.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _raw_read(store: Store, case_id: UUID, snapshots: bool) -> float:
 
 def load_bench(store: Store, sizes: list[int], repeats: dict[int, int], seed: int) -> list[dict[str, Any]]:
     ids = write_cases(store, sizes, seed)
-    ledger = Ledger(store.url, read_models=False)
+    ledger = Ledger(store.url, read_models=False, case_cache_size=0)
     out = []
     try:
         for (size, snapshots), case_id in ids.items():

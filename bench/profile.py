@@ -59,7 +59,7 @@ def main() -> None:
         if args.workload == "load":
             ledger = Ledger(store.url, read_models=False)
             case_id = load(ledger, single_case(10_000, seed=3)).case_ids[0]
-            fresh = Ledger(store.url, read_models=False)
+            fresh = Ledger(store.url, read_models=False, case_cache_size=0)
             fresh.get_case(case_id)
             profiled(lambda: [fresh.get_case(case_id) for _ in range(20)], args.top)
             return
@@ -83,7 +83,7 @@ def main() -> None:
             for item in work.segments["timed"]:
                 result = ledger.execute(item.command(ids.get(item.case)))
                 ids.setdefault(item.case, result.case_id)
-            fresh = Ledger(store.url, read_models=False)
+            fresh = Ledger(store.url, read_models=False, case_cache_size=0)
             profiled(fresh.projections.catch_up, args.top)
         else:
             profiled(lambda: verify(ledger.recorder), args.top)

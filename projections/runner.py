@@ -51,6 +51,9 @@ rm_tracking = sa.Table(
 )
 VIEWS = {**consents_module.VIEWS, **attention_module.VIEWS}
 BATCH_SIZE = 500
+# A rebuild can simply be run again, so it takes bigger bites: fewer commits, each of which
+# costs more as the tables grow.
+REBUILD_BATCH_SIZE = 5000
 RECONNECT_SECONDS = 2.0
 # What a database restart looks like from here, through each of the three client layers.
 DATABASE_GONE = (OperationalError, InterfaceError, psycopg.OperationalError,
@@ -247,7 +250,8 @@ class ProjectionRunner:
             for p in selected:
                 self._clear(conn, p)
         self._cache.clear()
-        return self.catch_up([p.name for p in selected], progress=progress)
+        return self.catch_up([p.name for p in selected], batch_size=REBUILD_BATCH_SIZE,
+                             progress=progress)
 
     def refresh_cases(self, case_ids: Sequence[UUID]) -> None:
         """Recompute every row of these cases from their events (after an erasure, so the
