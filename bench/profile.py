@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.profile rebuild    # a full projection rebuild
     .venv/bin/python -m bench.profile catch-up   # catch-up by a fresh runner (nothing cached)
     .venv/bin/python -m bench.profile verify     # verify
+    .venv/bin/python -m bench.profile follow     # a restarted runner following writers, 2 commands a batch
 
 Prints the top functions by own time and by cumulative time.
 """
@@ -37,6 +38,10 @@ def profiled(func: Callable[[], object], top: int) -> None:
     profile.enable()
     func()
     profile.disable()
+    report_profile(profile, top)
+
+
+def report_profile(profile: cProfile.Profile, top: int) -> None:
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order).print_stats(top)
@@ -46,7 +51,7 @@ def profiled(func: Callable[[], object], top: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["command", "load", "rebuild", "catch-up", "verify"])
+    parser.add_argument("workload", choices=["command", "load", "rebuild", "catch-up", "verify", "follow"])
     parser.add_argument("--events", type=int, default=20_000, help="store size")
     parser.add_argument("--commands", type=int, default=600, help="commands to profile")
     parser.add_argument("--pg", help="a PostgreSQL URL instead of SQLite")
@@ -85,6 +90,20 @@ def main() -> None:
                 ids.setdefault(item.case, result.case_id)
             fresh = Ledger(store.url, read_models=False, case_cache_size=0)
             profiled(fresh.projections.catch_up, args.top)
+        elif args.workload == "follow":
+            ledger.projections.catch_up()
+            ids = dict(report.case_ids)
+            runner = Ledger(store.url, read_models=False).projections
+            profile = cProfile.Profile()
+            items = work.segments["timed"]
+            for start in range(0, len(items), 2):
+                for item in items[start:start + 2]:
+                    result = ledger.execute(item.command(ids.get(item.case)))
+                    ids.setdefault(item.case, result.case_id)
+                profile.enable()
+                runner.catch_up()
+                profile.disable()
+            report_profile(profile, args.top)
         else:
             profiled(lambda: verify(ledger.recorder), args.top)
     finally:

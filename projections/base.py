@@ -7,6 +7,7 @@ in log order, and records its position in the same transaction as its rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
@@ -110,20 +111,34 @@ class Rows:
                 self.conn.execute(table.insert(), fresh)
         for table, changes in self._put.items():
             columns = list(table.primary_key.columns)
-            self.conn.execute(
-                table.delete().where(*(c == sa.bindparam(f"_k_{c.name}") for c in columns)),
-                [{f"_k_{c.name}": v for c, v in zip(columns, key, strict=True)}
-                 for key in changes],
-            )
+            gone = [key for key, row in changes.items() if row is None]
+            if gone:
+                self.conn.execute(
+                    table.delete().where(*(c == sa.bindparam(f"_k_{c.name}") for c in columns)),
+                    [{f"_k_{c.name}": v for c, v in zip(columns, key, strict=True)}
+                     for key in gone],
+                )
             fresh = [row() if callable(row) else row for row in changes.values()
                      if row is not None]
             if fresh:
-                self.conn.execute(table.insert(), fresh)
+                self.conn.execute(_upsert(table, self.conn.dialect.name), fresh)
         for table, appended in self._appended.items():
             self.conn.execute(table.insert(), appended)
         self._put.clear()
         self._case_rows.clear()
         self._appended.clear()
+
+
+@functools.cache
+def _upsert(table: sa.Table, dialect: str) -> sa.Insert:
+    """INSERT, or UPDATE where the key is there: one statement a table per batch (a round trip
+    each counts when a runner follows the log a few events at a time)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    keys = [c.name for c in table.primary_key.columns]
+    rest = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
+    return insert.on_conflict_do_update(index_elements=keys, set_=rest)
 
 
 def org(ref: str | None) -> str | None:

@@ -199,6 +199,8 @@ class ProjectionRunner:
             applied += len(notifications)
             if progress:
                 progress(applied, self.head())
+            if len(notifications) < batch_size:
+                return applied  # that was the head (saves a round of locking to find out)
 
     def _positions(self, conn: Connection, selected: list[Projection]) -> dict[str, int]:
         """Each projection's position; one whose version changed starts over from empty."""
@@ -213,7 +215,16 @@ class ProjectionRunner:
         return positions
 
     def _record(self, conn: Connection, projections: list[Projection], position: int) -> None:
+        if not projections:
+            return
         now = datetime.now(UTC)
+        # One statement in the usual case: every row is there (a projection's version is
+        # written when its row is made, and a changed version deletes the row).
+        moved = conn.execute(
+            rm_tracking.update().where(rm_tracking.c.projection.in_([p.name for p in projections]))
+            .values(position=position, updated_at=now)).rowcount
+        if moved == len(projections):
+            return
         for p in projections:
             conn.execute(rm_tracking.delete().where(rm_tracking.c.projection == p.name))
             conn.execute(rm_tracking.insert().values(

@@ -40,10 +40,10 @@ from stafet.commands import (
 )
 from stafet.domain.decide import Context, decide
 from stafet.domain.errors import CaseNotFound, ConcurrencyConflict, InvalidCommand, RuleViolation
-from stafet.domain.events import CaseEvent, CaseSnapshot
+from stafet.domain.events import CaseEvent
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import DEFAULT_POLICY, Policy
-from stafet.domain.state import CaseState
+from stafet.domain.state import CaseSnapshot, CaseState
 from stafet.reader import Reader
 from stafet.storage.engine import scrub, sql_engine
 from stafet.storage.keys import ErasedSnapshot, KeyStore
@@ -183,9 +183,13 @@ class Ledger(Application[UUID]):
 
     def _snapshot_if_due(self, old_version: int, state: CaseState) -> None:
         assert self.snapshots is not None
+        if state.personal_data_erased:
+            return  # a snapshot would need the deleted key; the events alone are few enough
         if state.version // self.snapshot_interval > old_version // self.snapshot_interval:
             # The new state is exactly what was stored, so snapshot it without reloading.
-            with contextlib.suppress(IntegrityError):  # someone snapshotted this version already
+            # IntegrityError: someone snapshotted this version already. RuleViolation: the key
+            # was deleted a moment ago (an erasure under way); the events are stored either way.
+            with contextlib.suppress(IntegrityError, RuleViolation):
                 self.snapshots.put([CaseSnapshot.take(state)])
 
     @property

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import sql
-from stafet.projections.runner import ProjectionRunner
+from stafet.projections.runner import REBUILD_BATCH_SIZE, ProjectionRunner
 
 from stafet import Ledger
 from tests.readside.story import EVERY_TABLE, Driver, bulk_history
@@ -185,8 +185,10 @@ def test_sqlite_rebuild_killed_half_way_is_finished_by_the_next_run(
     path = str(tmp_path / "rebuild.db")
     url = f"sqlite:///{path}"
     clock = Clock(utc(2026, 3, 2, 8))
+    # Enough events for the rebuild to take several of its (bigger) batches.
+    cases = 2 * REBUILD_BATCH_SIZE // 200 + 10
     with open_ledger(url, clock=clock, read_models=True) as ledger:
-        bulk_history(ledger, clock, cases=20, events_per_case=200)
+        bulk_history(ledger, clock, cases=cases, events_per_case=200)
         head = ledger.recorder.max_notification_id()
     rebuild = Child([str(STAFET), "--db", url, "projections", "rebuild"], tmp_path)
     children.append(rebuild)

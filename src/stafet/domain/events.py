@@ -339,22 +339,3 @@ class PersonalDataErased(CaseEvent):
 
 
 EVENT_TYPES: dict[str, type[CaseEvent]] = dict(CaseEvent.TYPES)
-
-
-class CaseSnapshot(BaseModel):
-    """The whole state of a case at one position; kept beside the log, never in it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    PERSONAL: ClassVar[tuple[str, ...]] = ("state",)
-
-    originator_id: UUID
-    originator_version: int
-    state: dict[str, Any]
-
-    @classmethod
-    def take(cls, aggregate: Any) -> CaseSnapshot:
-        return cls(
-            originator_id=aggregate.id,
-            originator_version=aggregate.version,
-            state=aggregate.model_dump(mode="json"),
-        )

@@ -14,6 +14,7 @@ from stafet.domain import events as ev
 from stafet.domain.state import (
     Agreement,
     Baton,
+    CaseSnapshot,
     CaseState,
     CitizenView,
     Closure,
@@ -29,7 +30,7 @@ from stafet.domain.state import (
 
 
 def project_case(
-    state: CaseState | None, events: Iterable[ev.CaseEvent | ev.CaseSnapshot]
+    state: CaseState | None, events: Iterable[ev.CaseEvent | CaseSnapshot]
 ) -> CaseState | None:
     """Fold events (a snapshot first, if any) into a state; the library's projector."""
     for event in events:
@@ -37,9 +38,9 @@ def project_case(
     return state
 
 
-def evolve(state: CaseState | None, event: ev.CaseEvent | ev.CaseSnapshot) -> CaseState:
-    if isinstance(event, ev.CaseSnapshot):
-        return CaseState.model_validate(event.state)
+def evolve(state: CaseState | None, event: ev.CaseEvent | CaseSnapshot) -> CaseState:
+    if isinstance(event, CaseSnapshot):
+        return event.state
     if isinstance(event, ev.CaseOpened):
         return _opened(event)
     assert state is not None, f"{type(event).__name__} before CaseOpened"

@@ -8,7 +8,7 @@ and snapshot store can hold it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -209,3 +209,18 @@ class CaseState(_Frozen):
 
     def open_agreements(self) -> list[Agreement]:
         return [a for a in self.agreements.values() if a.status == "open"]
+
+
+class CaseSnapshot(BaseModel):
+    """The whole state of a case at one position; kept beside the log, never in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    PERSONAL: ClassVar[tuple[str, ...]] = ("state",)
+
+    originator_id: UUID
+    originator_version: int
+    state: CaseState
+
+    @classmethod
+    def take(cls, state: CaseState) -> CaseSnapshot:
+        return cls(originator_id=state.id, originator_version=state.version, state=state)

@@ -180,15 +180,28 @@ def _aead(key: bytes) -> AESGCM:
 
 
 def _nonce_and_box(key: bytes, case_id: UUID, value: Any) -> str:
+    return _box_bytes(key, case_id, json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def _box_bytes(key: bytes, case_id: UUID, plaintext: bytes) -> str:
     nonce = secrets.token_bytes(12)
-    plaintext = json.dumps(value, ensure_ascii=False).encode("utf-8")
     sealed = _aead(key).encrypt(nonce, plaintext, case_id.bytes)
     return base64.b64encode(nonce + sealed).decode("ascii")
 
 
 def _open_box(key: bytes, case_id: UUID, box: str) -> Any:
+    return json.loads(open_bytes(key, case_id, box))
+
+
+def open_bytes(key: bytes, case_id: UUID, box: str) -> bytes:
+    """The plaintext of one sealed value (JSON text)."""
     raw = base64.b64decode(box)
-    return json.loads(_aead(key).decrypt(raw[:12], raw[12:], case_id.bytes))
+    return _aead(key).decrypt(raw[:12], raw[12:], case_id.bytes)
+
+
+def seal_bytes(plaintext: bytes, kind: str, key: bytes, case_id: UUID) -> dict[str, str]:
+    """A value already written as JSON text, sealed as ``seal`` seals one."""
+    return {"$sealed": _box_bytes(key, case_id, plaintext), "kind": kind}
 
 
 def _walk(data: Any, path: list[str], change: Any) -> None:
