@@ -21,7 +21,10 @@ import click
 import psycopg
 from psycopg import sql
 
-from stafet.ledger import CASE_CACHE_SIZE
+from stafet import ledger as _ledger
+
+# The bench also drives older stafet versions (bench/before_after.py), which had no case cache.
+CASE_CACHE_SIZE: int = getattr(_ledger, "CASE_CACHE_SIZE", 0)
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -133,7 +136,7 @@ def pg_store(base_url: str, schema: str) -> Store:
 def bare_env(store: Store) -> dict[str, str]:
     """The eventsourcing library's settings for the same database (for the bare baseline), with
     the same aggregate cache as stafet's (``CASE_CACHE_SIZE`` aggregates, fast-forwarded)."""
-    cache = {"AGGREGATE_CACHE_MAXSIZE": str(CASE_CACHE_SIZE)}
+    cache = {"AGGREGATE_CACHE_MAXSIZE": str(CASE_CACHE_SIZE)} if CASE_CACHE_SIZE else {}
     if store.backend == "sqlite":
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(store.path),
                 "SQLITE_LOCK_TIMEOUT": "60", **cache}
