@@ -1,8 +1,10 @@
-"""A long-running ledger keeps cases in memory between commands (the case cache). What it
-must never do: decide on a stale case, or keep showing a citizen's personal data after another
-process erased them.
+"""What a long-running process holds in memory: cases between commands (the case cache), the
+citizens' keys, a projection runner's states. What it must never do: decide on a stale case,
+or show or write back a citizen's personal data after another process erased them.
 
-The other process here is a real one: ``stafet`` run as a subprocess on the same store.
+The other process is a real one where it matters: ``stafet`` run as a subprocess on the same
+store. Also here: an erasure whose event falls on a snapshot position (snapshots need the key,
+which the erasure has just deleted).
 """
 
 from __future__ import annotations
@@ -102,3 +104,20 @@ def test_a_running_projection_runner_does_not_write_an_erased_citizen_back(
     finally:
         follower.close()
         eraser.close()
+
+
+def test_an_erasure_that_lands_on_a_snapshot_position_is_recorded(db_url: str) -> None:
+    """Snapshots need the key; the erasure event deletes it first. An erasure event at a
+    snapshot position must still be recorded, and the case still load."""
+    with Ledger(db_url, snapshot_interval=5) as ledger:
+        opened = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-snap-1",
+                                  subject_kind="adult", title="Forløb for borger-snap-1")
+        while ledger.get_case(opened.case_id).version < 4:
+            ledger.log_note(actor="anne@jobcenter", case_id=opened.case_id, text="Samtale")
+        erased = ledger.erase_subject(DPO, "borger-snap-1", "Slettefrist udløbet")
+        assert erased == [opened.case_id]
+        state = ledger.get_case(opened.case_id)
+        assert (state.version, state.personal_data_erased) == (5, True)
+        assert state.title == "[erased]"
+    with Ledger(db_url) as fresh:
+        assert fresh.get_case(opened.case_id).title == "[erased]"
