@@ -22,7 +22,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 # How often a command is decided afresh when another writer stored an event on the case
 # between our read and our write. Each attempt re-reads the case and re-checks every rule.
 MAX_ATTEMPTS = 8
+T = TypeVar("T")
 SNAPSHOT_INTERVAL = 100
 # Cases kept in memory between commands, brought up to date from the log on every read (the
 # library's aggregate cache with fast-forward), so a busy writer decodes only what is new.
@@ -150,22 +151,33 @@ class Ledger(Application[UUID]):
 
     def execute(self, command: Command) -> CommandResult:
         """Decide and store one command, re-deciding if another writer raced us on the case."""
+        return self._decide_and_store(
+            lambda work: work.decide(command),
+            # Our own command may be what raced us (sent twice at once): answer as the first.
+            earlier=lambda: self._earlier_result(command) if command.command_id else None,
+            gave_up="the case was changed by others at the same moment, again and again; "
+                    "nothing was stored, so send the command once more",
+        )
+
+    def _decide_and_store(
+        self,
+        decide_all: Callable[[UnitOfWork], T],
+        gave_up: str,
+        earlier: Callable[[], T | None] = lambda: None,
+    ) -> T:
+        """Decide in a fresh unit of work and store it; when another writer stored an event on
+        one of its cases meanwhile, read the cases again and decide afresh (MAX_ATTEMPTS)."""
         for _attempt in range(MAX_ATTEMPTS):
             work = self.unit_of_work()
-            result = work.decide(command)
-            if result.replayed:
-                return result
+            result = decide_all(work)
             try:
-                work.commit()
+                work.commit()  # nothing to store (a replayed command id): nothing happens
             except ConcurrencyConflict:
-                if command.command_id and (earlier := self._earlier_result(command)):
-                    return earlier
-                continue  # another writer got there first: read the case again and re-decide
+                if (first := earlier()) is not None:
+                    return first
+                continue
             return result
-        raise ConcurrencyConflict(
-            "the case was changed by others at the same moment, again and again; nothing was "
-            "stored, so send the command once more"
-        )
+        raise ConcurrencyConflict(gave_up)
 
     def unit_of_work(self) -> UnitOfWork:
         """Several commands decided one after another and stored together, or not at all."""
@@ -231,22 +243,17 @@ class Ledger(Application[UUID]):
         self.keys.erase(subject_ref)
         for case_id in cases:
             self._forget(case_id)
-        for _attempt in range(MAX_ATTEMPTS):
-            work = self.unit_of_work()
+        def record_erasures(work: UnitOfWork) -> None:
             for case_id in cases:
                 if not self.get_case(case_id).personal_data_erased:
                     work.decide(_validated(EraseCase, {
                         "actor": actor, "case_id": case_id, "reason": reason}))
-            try:
-                work.commit()
-                break
-            except ConcurrencyConflict:
-                continue  # someone wrote on one of the cases meanwhile: decide again
-        else:
-            raise ConcurrencyConflict(
-                "the key is deleted, but the cases were changed by others again and again, so "
-                "the erasure is not yet recorded on all of them; run the erasure once more"
-            )
+
+        self._decide_and_store(
+            record_erasures,
+            gave_up="the key is deleted, but the cases were changed by others again and again, "
+                    "so the erasure is not yet recorded on all of them; run the erasure once more",
+        )
         self._drop_snapshots(cases)
         self.projections.refresh_cases(cases)
         scrub(self.storage)
