@@ -30,7 +30,8 @@ from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import Environment
 from pydantic import BaseModel, ValidationError
 
-from stafet.commands import (
+from stafet.domain.calendar import when
+from stafet.domain.commands import (
     COMMANDS,
     Command,
     EraseCase,
@@ -341,8 +342,6 @@ class Ledger(Application[UUID]):
         events = self.history(case_id)
         state = project_case(None, [e for e in events if e.recorded_at <= moment])
         if state is None:
-            from stafet.wording import when
-
             raise CaseNotFound(
                 f"the case was not yet in the log at {when(moment)}; its first event was "
                 f"recorded {when(events[0].recorded_at)}"

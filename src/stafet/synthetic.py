@@ -34,7 +34,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from stafet.commands import Command, build_command
+from stafet.domain.commands import Command, build_command
 
 if TYPE_CHECKING:
     from stafet.domain.state import CaseState

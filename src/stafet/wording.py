@@ -3,35 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
+from stafet.domain.calendar import Lang, day, when
 from stafet.domain.events import CaseEvent
-from stafet.domain.values import COPENHAGEN
-
-Lang = Literal["en", "da"]
-
-MONTHS: dict[Lang, list[str]] = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "da": ["jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.",
-           "nov.", "dec."],
-}
-
-
-def day(value: date | None, lang: Lang = "en") -> str:
-    """A date as people read it: 6 Mar 2026 / 6. mar. 2026."""
-    if value is None:
-        return "-"
-    dot = "." if lang == "da" else ""
-    return f"{value.day}{dot} {MONTHS[lang][value.month - 1]} {value.year}"
-
-
-def when(moment: datetime | None, lang: Lang = "en") -> str:
-    """A time in Copenhagen as people read it: 6 Mar 2026 10:00."""
-    if moment is None:
-        return "-"
-    local = moment.astimezone(COPENHAGEN)
-    return f"{day(local.date(), lang)} {local:%H:%M}"
 
 SENTENCES: dict[Lang, dict[str, str]] = {
     "en": {

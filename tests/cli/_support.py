@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from stafet import Ledger
 from stafet.cli import main
-from stafet.commands import build_command
+from stafet.domain.commands import build_command
 from stafet.domain.decide import Context, decide
 
 ROOT = Path(__file__).resolve().parents[2]

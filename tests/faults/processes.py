@@ -26,7 +26,7 @@ from stafet.projections.base import metadata
 
 from stafet import ConcurrencyConflict, Ledger, RuleViolation, StafetError
 from stafet.cli.apply import apply_lines
-from stafet.commands import build_command
+from stafet.domain.commands import build_command
 from stafet.storage.engine import reading
 from stafet.storage.verify import verify
 from tests.integration.baton_model import check_history

@@ -38,7 +38,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from stafet import Ledger
-from stafet.commands import COMMANDS
+from stafet.domain.commands import COMMANDS
 from stafet.domain.errors import InvalidCommand
 from tests.faults.processes import assert_read_models_equal_a_rebuild
 from tests.fuzz.conftest import Store

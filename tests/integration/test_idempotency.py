@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from stafet import CommandResult, Ledger, RuleViolation
-from stafet.commands import Command, build_command
+from stafet.domain.commands import Command, build_command
 from tests.helpers import HOLDER, SOCIAL, Scenario
 from tests.integration.concurrent_writers import RacedLedger
 

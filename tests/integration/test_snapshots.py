@@ -17,7 +17,7 @@ from uuid import UUID
 import pytest
 
 from stafet import CaseNotFound, Ledger, StafetError
-from stafet.commands import build_command
+from stafet.domain.commands import build_command
 from stafet.domain.events import CaseEvent
 from stafet.domain.evolve import project_case
 from stafet.domain.state import CaseState

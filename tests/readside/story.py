@@ -359,7 +359,7 @@ def bulk_history(ledger: Ledger, clock: Clock, cases: int, events_per_case: int,
                  first: int = 0) -> None:
     """Many events quickly: each case's commands decided together and stored in one
     transaction (baton hand-offs, agreements made and completed, consents, notes)."""
-    from stafet.commands import build_command
+    from stafet.domain.commands import build_command
 
     pros = PROS[:3]
     for i in range(first, first + cases):

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from stafet.commands import build_command
+from stafet.domain.commands import build_command
 from stafet.domain.decide import Context, decide
 from stafet.domain.errors import InvalidCommand, RuleViolation
 from stafet.domain.evolve import project_case

@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 
 from stafet.cli.render import json_default
-from stafet.commands import describe_validation_error
+from stafet.domain.commands import describe_validation_error
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.ledger import Ledger

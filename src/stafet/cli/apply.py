@@ -10,7 +10,7 @@ from typing import IO, Any
 import click
 
 from stafet.cli.app import Ctx, cli, pass_ctx
-from stafet.commands import Command, build_command
+from stafet.domain.commands import Command, build_command
 from stafet.domain.errors import ConcurrencyConflict, InvalidCommand, StafetError
 from stafet.ledger import MAX_ATTEMPTS, CommandResult, Ledger
 

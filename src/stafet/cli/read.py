@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
+from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
 from stafet.projections.attention import rm_attention
 from stafet.projections.base import metadata
 from stafet.projections.caseload import rm_caseload
 from stafet.storage.engine import reading
-from stafet.wording import when
 
 
 @cli.group()

@@ -10,9 +10,9 @@ import click
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import table
+from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
 from stafet.storage.verify import Digest, verify
-from stafet.wording import when
 
 
 @cli.command("verify")

@@ -10,8 +10,8 @@ import click
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.case import case
 from stafet.cli.render import table
+from stafet.domain.calendar import when
 from stafet.ledger import CommandResult
-from stafet.wording import when
 
 F = Callable[..., Any]
 

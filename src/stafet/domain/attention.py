@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from stafet.domain.calendar import add_working_days
+from stafet.domain.calendar import add_working_days, day
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from stafet.domain.values import COPENHAGEN, local_date
-from stafet.wording import day
 
 
 @dataclass(frozen=True)

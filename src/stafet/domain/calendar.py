@@ -11,8 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Literal
+
+from stafet.domain.values import COPENHAGEN
 
 
 def easter_sunday(year: int) -> date:
@@ -39,14 +42,41 @@ def public_holidays(year: int) -> frozenset[date]:
     return frozenset([easter + timedelta(days=n) for n in moving] + fixed)
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in public_holidays(day.year)
+def is_working_day(on: date) -> bool:
+    return on.weekday() < 5 and on not in public_holidays(on.year)
 
 
-def add_working_days(day: date, days: int) -> date:
-    """The day ``days`` working days after ``day``."""
+def add_working_days(start: date, days: int) -> date:
+    """The day ``days`` working days after ``start``."""
     while days > 0:
-        day += timedelta(days=1)
-        if is_working_day(day):
+        start += timedelta(days=1)
+        if is_working_day(start):
             days -= 1
-    return day
+    return start
+
+
+# -- dates as people read them (in refusal sentences, flags and every view) --------------
+
+Lang = Literal["en", "da"]
+
+MONTHS: dict[Lang, list[str]] = {
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "da": ["jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.",
+           "nov.", "dec."],
+}
+
+
+def day(value: date | None, lang: Lang = "en") -> str:
+    """A date as people read it: 6 Mar 2026 / 6. mar. 2026."""
+    if value is None:
+        return "-"
+    dot = "." if lang == "da" else ""
+    return f"{value.day}{dot} {MONTHS[lang][value.month - 1]} {value.year}"
+
+
+def when(moment: datetime | None, lang: Lang = "en") -> str:
+    """A time in Copenhagen as people read it: 6 Mar 2026 10:00."""
+    if moment is None:
+        return "-"
+    local = moment.astimezone(COPENHAGEN)
+    return f"{day(local.date(), lang)} {local:%H:%M}"

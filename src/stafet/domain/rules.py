@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import NoReturn, TypeVar
 
+from stafet.domain.calendar import when
 from stafet.domain.errors import RuleViolation
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState, Consent, Participant
@@ -154,8 +155,6 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
 def require_not_before(at: datetime, earliest: datetime, what: str) -> None:
     """A back-dated command (occurred_at) must not rewrite the order of what happened."""
     if at < earliest:
-        from stafet.wording import when
-
         refuse("occurred_at.too_early",
                f"occurred_at {when(at)} is before {what} ({when(earliest)}); the log keeps "
                "things in the order they happened")

@@ -6,7 +6,7 @@ decided command returns the events to store, numbered after the current state.
 
 from __future__ import annotations
 
-from stafet.commands import (
+from stafet.domain.commands import (
     CaseCommand,
     Command,
     DeclineBaton,

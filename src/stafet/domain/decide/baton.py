@@ -6,8 +6,8 @@ HELD(h) --hand(to=t)--> OFFERED(h->t) --grab(by=t)--> EXCHANGE(h->t, t holds)
 
 from __future__ import annotations
 
-from stafet.commands import DeclineBaton, GrabBaton, HandBaton, ReleaseBaton, WithdrawHandover
 from stafet.domain import events as ev
+from stafet.domain.commands import DeclineBaton, GrabBaton, HandBaton, ReleaseBaton, WithdrawHandover
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import refuse, require_baton_eligible, require_no_open_handover

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stafet.commands import GiveConsent, RevokeConsent, ShareInformation
 from stafet.domain import events as ev
+from stafet.domain.commands import GiveConsent, RevokeConsent, ShareInformation
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import (

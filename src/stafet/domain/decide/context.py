@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from stafet.commands import Command
+from stafet.domain.commands import Command
 from stafet.domain.events import CaseEvent
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from stafet.commands import CancelMeeting, ChangeAgenda, ConveneMeeting, HoldMeeting, SendMinutes
 from stafet.domain import events as ev
+from stafet.domain.commands import CancelMeeting, ChangeAgenda, ConveneMeeting, HoldMeeting, SendMinutes
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.plan import agreement_made
 from stafet.domain.decide.registry import handles

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from stafet.commands import JoinCase, LeaveCase
 from stafet.domain import events as ev
+from stafet.domain.commands import JoinCase, LeaveCase
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import a, covering_consent, refuse, require_participant

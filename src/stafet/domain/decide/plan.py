@@ -3,7 +3,8 @@ agreements and the citizen's own views; sector plans are linked, not copied."""
 
 from __future__ import annotations
 
-from stafet.commands import (
+from stafet.domain import events as ev
+from stafet.domain.commands import (
     AcceptPlan,
     AgreementTerms,
     CancelAgreement,
@@ -18,7 +19,6 @@ from stafet.commands import (
     SetGoal,
     SummarizeSituation,
 )
-from stafet.domain import events as ev
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stafet.commands import Command
+from stafet.domain.commands import Command
 
 DECIDERS: dict[type[Command], Callable[..., Any]] = {}
 
