@@ -57,8 +57,8 @@ def measure(url: str, events: int, commands: int) -> dict[str, Any]:
     out["command p50 ms"] = _pct(times, 0.5)
     out["command p99 ms"] = _pct(times, 0.99)
 
-    ledger.projections.catch_up()
-    follower = _ledger(url).projections
+    ledger.read_models.catch_up()
+    follower = _ledger(url).read_models
     batches = []
     items = work.segments["follow"]
     for start in range(0, len(items), 2):
@@ -71,7 +71,7 @@ def measure(url: str, events: int, commands: int) -> dict[str, Any]:
     out["follow ms a batch, p50"] = _pct(batches, 0.5)
     out["follow ms a batch, p99"] = _pct(batches, 0.99)
 
-    runner = _ledger(url).projections
+    runner = _ledger(url).read_models
     started = time.perf_counter()
     n = runner.rebuild()
     out["rebuild events/s"] = n / (time.perf_counter() - started)

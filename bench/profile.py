@@ -81,19 +81,19 @@ def main() -> None:
 
             profiled(commands, args.top)
         elif args.workload == "rebuild":
-            profiled(ledger.projections.rebuild, args.top)
+            profiled(ledger.read_models.rebuild, args.top)
         elif args.workload == "catch-up":
-            ledger.projections.catch_up()
+            ledger.read_models.catch_up()
             ids = dict(report.case_ids)
             for item in work.segments["timed"]:
                 result = ledger.execute(item.command(ids.get(item.case)))
                 ids.setdefault(item.case, result.case_id)
             fresh = Ledger(store.url, read_models=False, case_cache_size=0)
-            profiled(fresh.projections.catch_up, args.top)
+            profiled(fresh.read_models.catch_up, args.top)
         elif args.workload == "follow":
-            ledger.projections.catch_up()
+            ledger.read_models.catch_up()
             ids = dict(report.case_ids)
-            runner = Ledger(store.url, read_models=False).projections
+            runner = Ledger(store.url, read_models=False).read_models
             profile = cProfile.Profile()
             items = work.segments["timed"]
             for start in range(0, len(items), 2):
@@ -105,7 +105,7 @@ def main() -> None:
                 profile.disable()
             report_profile(profile, args.top)
         else:
-            profiled(lambda: verify(ledger.recorder), args.top)
+            profiled(lambda: verify(ledger.store.log), args.top)
     finally:
         store.drop()
 

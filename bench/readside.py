@@ -87,7 +87,7 @@ def rebuild(store: Store) -> dict[str, Any]:
     """Empty every read model and replay the whole log into them."""
     ledger = Ledger(store.url, read_models=False)
     try:
-        runner = ledger.projections
+        runner = ledger.read_models
         total = runner.head()
         with progress(total, "rebuild") as bar:
             done = [0]
@@ -108,7 +108,7 @@ def catch_up(store: Store) -> dict[str, Any]:
     """A fresh runner (as after a restart: nothing cached) applies what it has not seen."""
     ledger = Ledger(store.url, read_models=False)
     try:
-        runner = ledger.projections
+        runner = ledger.read_models
         started = time.perf_counter()
         events = runner.catch_up()
         seconds = time.perf_counter() - started
@@ -134,7 +134,7 @@ def _follower(url: str, poll_seconds: float, stop: Any, ready: Any) -> None:
     """What ``stafet projections run`` does: follow the log (NOTIFY on PostgreSQL, polling
     on SQLite) and apply new events to the read models."""
     ledger = Ledger(url, read_models=False)
-    runner = ledger.projections
+    runner = ledger.read_models
     runner.catch_up()
     ready.set()
     runner.run(stop, poll_seconds=poll_seconds)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import click
 
-from stafet.cli.apply import apply_line, read_line
 from stafet.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,29 +28,25 @@ def example_items() -> list[list[dict]]:
     out = []
     for path in EXAMPLES:
         lines = path.read_text(encoding="utf-8").splitlines()
-        out.append([item for n, raw in enumerate(lines, 1) if (item := read_line(raw, n))])
+        out.append([json.loads(raw) for raw in lines if raw.strip() and not raw.startswith("#")])
     return out
 
 
 def fill(ledger: Ledger, target_events: int) -> int:
     examples = example_items()
-    written = ledger.recorder.max_notification_id() or 0
+    written = ledger.store.log.max_notification_id() or 0
     copy = 0
     with click.progressbar(length=target_events, label="Writing", file=sys.stderr) as bar:
         bar.update(written)
         while written < target_events:
             items = examples[copy % len(examples)]
-            work = ledger.unit_of_work()
-            labels: dict[str, str] = {}
-            for item in items:
-                item = dict(item)
-                if item["command"] == "case.open":
-                    item["subject_ref"] = f"{item['subject_ref']}-{copy:06d}"
-                apply_line(ledger, work.decide, item, labels)
-            work.commit()
+            lines = [json.dumps({**item, "subject_ref": f"{item['subject_ref']}-{copy:06d}"}
+                                if item["command"] == "case.open" else item) for item in items]
+            results = ledger.apply_batch(lines, atomic=True)
             copy += 1
-            bar.update(len(work.events))
-            written += len(work.events)
+            stored = sum(len(r.events) for r in results)
+            bar.update(stored)
+            written += stored
     return written
 
 
@@ -64,7 +59,7 @@ def main() -> None:
     started = time.perf_counter()
     total = fill(ledger, args.events)
     write_seconds = time.perf_counter() - started
-    runner = ledger.projections
+    runner = ledger.read_models
     started = time.perf_counter()
     with click.progressbar(length=total, label="Rebuilding", file=sys.stderr) as bar:
         done = [0]

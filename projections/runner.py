@@ -3,6 +3,9 @@ the events, and records the new position in the same transaction as the rows (ex
 
 Safe in several processes at once: each batch holds a lock (PostgreSQL advisory lock,
 SQLite write lock) while it reads positions, applies and records.
+
+It reads the log through a narrow ``EventSource`` (the store implements it), never through
+the whole application.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 import psycopg
@@ -36,11 +39,8 @@ from stafet.domain.evolve import evolve
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from stafet.storage.engine import UTCDateTime, reading, sql_engine
-from stafet.storage.url import parse_db_url
+from stafet.storage.url import StorageConfig, parse_db_url
 from stafet.wording import describe
-
-if TYPE_CHECKING:
-    from stafet.ledger import Ledger
 
 rm_tracking = sa.Table(
     "rm_tracking", metadata,
@@ -78,19 +78,50 @@ class ProjectionStatus:
         return max(self.head - self.position, 0)
 
 
-class ProjectionRunner:
+class EventSource(Protocol):
+    """What the read side needs of the log (``stafet.storage.store.CaseStore`` is one)."""
+
+    storage: StorageConfig
+
+    def head(self) -> int:
+        """The position of the newest event (0 for an empty log)."""
+
+    def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent]]:
+        """Up to ``limit`` events after a position, each with its position."""
+
+    def case(self, case_id: UUID, version: int | None = None) -> CaseState:
+        """A case as it stood at a version."""
+
+    def case_events(self, case_id: UUID) -> list[CaseEvent]:
+        """Every event of a case, oldest first."""
+
+    def forget_key(self, case_id: UUID) -> None:
+        """Look the citizen's key up afresh (after an erasure)."""
+
+    def listen(self) -> Any:
+        """A connection woken by new events (PostgreSQL), or None to poll."""
+
+
+class ReadModels:
+    """The rm_ tables of a log: catch up, rebuild, follow, report status."""
+
     def __init__(
         self,
-        ledger: Ledger,
+        source: EventSource,
+        policy: Policy,
+        clock: Callable[[], datetime],
         read_url: str | None = None,
-        policy: Policy | None = None,
+        engine: sa.Engine | None = None,
         projections: Sequence[type[Projection]] = ALL,
     ) -> None:
-        self.ledger = ledger
-        self.storage = parse_db_url(read_url) if read_url else ledger.storage
-        self._own_engine = read_url is not None
-        self.engine = sql_engine(self.storage) if self._own_engine else ledger.sql
-        self.projections = [cls(policy or ledger.policy) for cls in projections]
+        """``read_url``: the rm_ tables live in another database (default: beside the log,
+        using ``engine`` when given)."""
+        self.source = source
+        self.clock = clock
+        self.storage = parse_db_url(read_url) if read_url else source.storage
+        self._own_engine = read_url is not None or engine is None
+        self.engine = engine if engine is not None and not read_url else sql_engine(self.storage)
+        self.projections = [cls(policy) for cls in projections]
         self._cache: OrderedDict[UUID, CaseState] = OrderedDict()
         self._lock_key = zlib.crc32(f"stafet-projections:{self.storage.pg_schema}".encode())
         self.create_tables()
@@ -137,7 +168,7 @@ class ProjectionRunner:
     # -- reading positions ----------------------------------------------------------------
 
     def head(self) -> int:
-        return self.ledger.recorder.max_notification_id() or 0
+        return self.source.head()
 
     def _tracking(self, conn: Connection) -> dict[str, tuple[int, int]]:
         rows = conn.execute(sa.select(rm_tracking)).mappings()
@@ -172,34 +203,31 @@ class ProjectionRunner:
                 self._lock(conn)
                 positions = self._positions(conn, selected)
                 start = min(positions.values())
-                notifications = self.ledger.recorder.select_notifications(
-                    start=start, limit=batch_size, inclusive_of_start=False
-                )
-                if not notifications:
+                batch = self.source.read_after(start, batch_size)
+                if not batch:
                     return applied
                 rows = Rows(conn)
                 erased: list[UUID] = []
-                for notification in notifications:
-                    event: CaseEvent = self.ledger.mapper.to_domain_event(notification)  # type: ignore[assignment]
+                for position, event in batch:
                     if isinstance(event, PersonalDataErased):
                         # What this runner remembers of the case was read with the key.
                         self._cache.pop(event.originator_id, None)
                         erased.append(event.originator_id)
                     before, after = self._states(event)
                     for p in selected:
-                        if positions[p.name] < notification.id and p.wants(event):
-                            p.apply(rows, event, before, after, notification.id)
+                        if positions[p.name] < position and p.wants(event):
+                            p.apply(rows, event, before, after, position)
                 rows.flush()
                 if erased:
                     # Rows made earlier in the batch may hold what the key opened: make the
                     # erased cases' rows afresh from the log, in the same transaction.
                     self._refresh_cases(conn, erased)
-                last = notifications[-1].id
+                last = batch[-1][0]
                 self._record(conn, [p for p in selected if positions[p.name] < last], last)
-            applied += len(notifications)
+            applied += len(batch)
             if progress:
                 progress(applied, self.head())
-            if len(notifications) < batch_size:
+            if len(batch) < batch_size:
                 return applied  # that was the head (saves a round of locking to find out)
 
     def _positions(self, conn: Connection, selected: list[Projection]) -> dict[str, int]:
@@ -217,7 +245,7 @@ class ProjectionRunner:
     def _record(self, conn: Connection, projections: list[Projection], position: int) -> None:
         if not projections:
             return
-        now = datetime.now(UTC)
+        now = self.clock()
         # One statement in the usual case: every row is there (a projection's version is
         # written when its row is made, and a changed version deletes the row).
         moved = conn.execute(
@@ -240,7 +268,7 @@ class ProjectionRunner:
             if cached is not None and cached.version == event.originator_version - 1:
                 before = cached
             else:
-                before = self.ledger.get_case(case_id, version=event.originator_version - 1)
+                before = self.source.case(case_id, version=event.originator_version - 1)
         after = evolve(before, event)
         self._cache[case_id] = after
         self._cache.move_to_end(case_id)
@@ -280,9 +308,9 @@ class ProjectionRunner:
         rows = Rows(conn)
         summaries = []
         for case_id in case_ids:
-            self.ledger.keys.forget(case_id)
+            self.source.forget_key(case_id)
             state: CaseState | None = None
-            for event in self.ledger.history(case_id):
+            for event in self.source.case_events(case_id):
                 before, state = state, evolve(state, event)
                 for p in per_case:
                     if p.wants(event):
@@ -317,7 +345,7 @@ class ProjectionRunner:
             while not stop.is_set():
                 try:
                     if listener is None:
-                        listener = self._listen()
+                        listener = self.source.listen()
                     applied = self.catch_up()
                     if applied and on_batch:
                         on_batch(applied)
@@ -350,15 +378,3 @@ class ProjectionRunner:
                 for _ in listener.notifies(timeout=0, stop_after=100):
                     pass
                 return
-
-    def _listen(self) -> Any:
-        if self.ledger.storage.backend != "postgres":
-            return None
-        import psycopg
-        from psycopg import sql
-
-        info = self.ledger.storage.pg_conninfo
-        conn = psycopg.connect(**info, autocommit=True)
-        channel = self.ledger.recorder.channel_name  # type: ignore[attr-defined]
-        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-        return conn

@@ -94,7 +94,7 @@ class Reader:
 
     def _log_cases(self, action: str, criterion: str, case_ids: Iterable[str]) -> None:
         ids = [str(c) for c in case_ids]
-        subjects = self.ledger.keys.subject_ids_of(ids)
+        subjects = self.ledger.store.keys.subject_ids_of(ids)
         self.ledger.access_log.record_many(
             at=self.ledger.clock(), actor=self.actor, action=action, purpose=self.purpose,
             criterion=criterion, cases=[(c, subjects.get(c)) for c in ids])

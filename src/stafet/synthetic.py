@@ -1245,7 +1245,7 @@ def load(
     number's id in the ledger."""
     import time as _time
 
-    from stafet.ledger import UnitOfWork
+    from stafet.application.unit_of_work import UnitOfWork
 
     report = LoadReport()
     states: dict[UUID, CaseState] = {}

@@ -17,6 +17,7 @@ import random
 import signal
 import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,7 +26,6 @@ import sqlalchemy as sa
 from stafet.projections.base import metadata
 
 from stafet import ConcurrencyConflict, Ledger, RuleViolation, StafetError
-from stafet.cli.apply import apply_lines
 from stafet.domain.commands import build_command
 from stafet.storage.engine import reading
 from stafet.storage.verify import verify
@@ -128,8 +128,8 @@ def open_case_killed_after_the_key(url: str, subject_ref: str) -> None:
 
     original = KeyStore.open_case
 
-    def open_case_then_die(self: KeyStore, case_id: UUID, ref: str) -> bytes:
-        original(self, case_id, ref)
+    def open_case_then_die(self: KeyStore, case_id: UUID, ref: str, at: datetime) -> bytes:
+        original(self, case_id, ref, at)
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 
@@ -145,7 +145,7 @@ def project_until_killed(url: str, seed: int, report_path: str) -> None:
     rng = random.Random(seed)
     report = Reports(report_path)
     with Ledger(url, read_models=False) as ledger:
-        runner = ledger.projections
+        runner = ledger.read_models
         report(ready=True)
         while True:
             if rng.random() < 0.2:
@@ -163,8 +163,7 @@ def append_examples(url: str, seed: int, report_path: str) -> None:
     with Ledger(url, read_models=False) as ledger:
         report(ready=True)
         while True:
-            apply_lines(ledger, rng.choice(EXAMPLES), actor=None, atomic=True,
-                        show_progress=False)
+            ledger.apply_batch(rng.choice(EXAMPLES), atomic=True)
             time.sleep(rng.uniform(0.0, 0.1))  # keep the log small enough to rebuild often
 
 
@@ -205,7 +204,7 @@ def write_through_outage(url: str, case_ids: list[UUID], actor: str, seed: int, 
 
 def read_model_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every rm_ table, in a stable order (rm_tracking without its timestamp)."""
-    engine = ledger.projections.engine
+    engine = ledger.read_models.engine
     out: dict[str, list[tuple[Any, ...]]] = {}
     with reading(engine) as conn:
         for table in metadata.sorted_tables:
@@ -220,7 +219,7 @@ def read_model_rows(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
 
 def assert_read_models_equal_a_rebuild(ledger: Ledger) -> int:
     """Catch up, keep every rm_ row, rebuild from the log, and compare row for row."""
-    runner = ledger.projections
+    runner = ledger.read_models
     runner.catch_up()
     head = runner.head()
     assert all(s.position == head for s in runner.status()), runner.status()
@@ -243,7 +242,7 @@ def _first_difference(name: str, before: list[Any], after: list[Any]) -> str:
 def assert_log_intact(ledger: Ledger) -> dict[UUID, list[Any]]:
     """verify is clean; every case's history runs 1..n without a gap and keeps the baton
     rules. Returns the histories."""
-    report = verify(ledger.recorder)
+    report = verify(ledger.store.log)
     assert report.ok, report.problem
     histories = {}
     for case_id in ledger.case_ids(limit=100_000):
@@ -277,7 +276,7 @@ def assert_acknowledged_stored(ledger: Ledger, histories: dict[UUID, list[Any]],
         assert stored.get(ack["command_id"], []) == expected, (
             f"acknowledged {ack['command_id']} is not stored as acknowledged: stored "
             f"{stored.get(ack['command_id'])}, acknowledged {expected}")
-        record = ledger.recorder.select_command(ack["command_id"])
+        record = ledger.store.log.select_command(ack["command_id"])
         assert record is not None, f"acknowledged {ack['command_id']}: its command id is lost"
         assert record.result["events"] == ack["events"], (record.result, ack)
 

@@ -98,7 +98,7 @@ def _caught_up(url: str, runner: subprocess.Popen[str], timeout: float) -> bool:
     with Ledger(url, read_models=False) as ledger:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and runner.poll() is None:
-            head = ledger.recorder.max_notification_id() or 0
+            head = ledger.store.log.max_notification_id() or 0
             with psycopg.connect(**ledger.storage.pg_conninfo) as conn:
                 positions = [r[0] for r in conn.execute(sql.SQL(
                     "SELECT position FROM {}").format(

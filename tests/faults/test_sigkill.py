@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from stafet import Ledger
-from stafet.cli.apply import apply_lines
 from tests.faults.processes import (
     EXAMPLES,
     Children,
@@ -123,7 +122,7 @@ def test_projection_runners_killed_mid_batch_leave_read_models_equal_to_a_rebuil
     killed_behind = 0  # rounds in which the runners died with work left (positions < head)
     with Ledger(store_url, read_models=False) as ledger, Children(forkserver()) as children:
         for n in range(6):  # ~250 events of every kind to project, before the writer adds more
-            apply_lines(ledger, EXAMPLES[n % 2], actor=None, atomic=True, show_progress=False)
+            ledger.apply_batch(EXAMPLES[n % 2], atomic=True)
         for round_no in range(RUNNER_ROUNDS):
             rng = random.Random(SEED + 100 + round_no)
             runners = []
@@ -145,7 +144,7 @@ def test_projection_runners_killed_mid_batch_leave_read_models_equal_to_a_rebuil
                 _kill_at(runner, writer_dies + rng.uniform(0.0, 0.1))
 
             assert_log_intact(ledger)
-            status = ledger.projections.status()
+            status = ledger.read_models.status()
             assert all(0 <= s.position <= s.head for s in status), status
             killed_behind += any(s.lag for s in status)
             assert assert_read_models_equal_a_rebuild(ledger) > 0
@@ -186,7 +185,7 @@ def test_an_atomic_batch_decided_again_after_a_conflict_leaves_the_citizen_erasa
              "subject_kind": "adult", "title": "Nyt forløb"},
             {"command": "note", "actor": "anne@jobcenter", "case": str(other), "text": "x"},
         )]
-        results = apply_lines(raced, lines, actor=None, atomic=True, show_progress=False)
+        results = raced.apply_batch(lines, atomic=True)
         assert raced.conflicts == 1
         assert_log_intact(ledger)
         assert ledger.erase_subject("dpo@kommunen", "borger-99", "Slettefrist udløbet") == [

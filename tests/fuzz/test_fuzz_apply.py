@@ -362,7 +362,7 @@ def test_random_batches_never_crash_corrupt_or_store_half(
             again = _apply(f"sqlite:///{before_copy}", path, atomic=True)
             assert again.code == 0, f"lines 1..{line_no - 1} alone: {again}\nfirst: {outcome}"
             assert after - count == json.loads(again.stdout)["events"], (str(outcome), str(again))
-    lagging = [s for s in store.ledger.projections.status() if s.lag]
+    lagging = [s for s in store.ledger.read_models.status() if s.lag]
     assert not lagging, f"read models not brought up to date after {outcome}: {lagging}"
 
 

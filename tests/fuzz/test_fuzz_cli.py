@@ -246,7 +246,7 @@ def test_random_argv_never_crash_nor_store_what_they_do_not_report(
         assert stored == (0 if result["replayed"] else len(result["events"])), str(outcome)
     else:
         assert stored in (0, 1, 2, 3), str(outcome)
-    lagging = [s for s in store.ledger.projections.status() if s.lag]
+    lagging = [s for s in store.ledger.read_models.status() if s.lag]
     assert not lagging, f"read models not brought up to date after {outcome}: {lagging}"
 
 

@@ -18,8 +18,8 @@ from typing import Any
 from uuid import UUID
 
 from stafet import ConcurrencyConflict, Ledger, RuleViolation
+from stafet.application.unit_of_work import UnitOfWork
 from stafet.domain.evolve import project_case
-from stafet.ledger import UnitOfWork
 from tests.integration.baton_model import assert_model_matches, check_history
 
 OPENER = "anne@jobcenter"
@@ -34,8 +34,6 @@ class RacedLedger(Ledger):
     ``meanwhile`` runs just before each of the next ``races`` commits (one, unless set);
     ``conflicts`` counts the commits refused because the case moved on.
     """
-
-    name = Ledger.name  # the library names tables after the class: keep the ledger's tables
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -280,16 +278,16 @@ def check_what_the_writers_left(
     assert not acknowledged, f"acknowledged but not stored (lost): {sorted(acknowledged)}"
 
     # The log as a whole (what projections read): each event exactly once.
-    notifications = ledger.recorder.select_notifications(start=1, limit=10 * total_events + 10)
+    notifications = ledger.store.log.select_notifications(start=1, limit=10 * total_events + 10)
     ids = [n.id for n in notifications]
     assert len(ids) == len(set(ids)) == total_events
 
     for report in reports:
         for ack in report["acks"]:
-            record = ledger.recorder.select_command(ack["command_id"])
+            record = ledger.store.log.select_command(ack["command_id"])
             assert record is not None and record.result["events"] == ack["events"], ack
         for command_id in report["conflicts"] + report["refused_ids"]:
-            assert ledger.recorder.select_command(command_id) is None, (
+            assert ledger.store.log.select_command(command_id) is None, (
                 f"{command_id} was refused or gave up on a conflict, yet its id is stored"
             )
     return {

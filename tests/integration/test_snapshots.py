@@ -31,8 +31,8 @@ def replay(history: list[CaseEvent], version: int | None = None) -> CaseState:
 
 
 def snapshot_versions(ledger: Ledger, case_id: UUID) -> list[int]:
-    assert ledger.snapshots is not None
-    return [s.originator_version for s in ledger.snapshots.get(case_id)]
+    assert ledger.store.snapshots is not None
+    return [s.originator_version for s in ledger.store.snapshots.get(case_id)]
 
 
 def due_snapshots(versions: list[int], interval: int) -> list[int]:
@@ -45,24 +45,24 @@ def due_snapshots(versions: list[int], interval: int) -> list[int]:
 def events_read_after(ledger: Ledger) -> Iterator[list[Any]]:
     """Spy on the event store: the ``gt`` of every read (where loading started)."""
     reads: list[Any] = []
-    original = ledger.events.get
+    original = ledger.store.events.get
 
     def get(*args: Any, **kwargs: Any) -> Any:
         reads.append(kwargs.get("gt"))
         return original(*args, **kwargs)
 
-    ledger.events.get = get  # type: ignore[method-assign]
+    ledger.store.events.get = get  # type: ignore[method-assign]
     try:
         yield reads
     finally:
-        del ledger.events.get
+        del ledger.store.events.get
 
 
 def assert_snapshots_hold_the_replayed_state(
     ledger: Ledger, case_id: UUID, history: list[CaseEvent]
 ) -> None:
-    assert ledger.snapshots is not None
-    for snapshot in ledger.snapshots.get(case_id):
+    assert ledger.store.snapshots is not None
+    for snapshot in ledger.store.snapshots.get(case_id):
         assert CaseState.model_validate(snapshot.state) == replay(
             history, snapshot.originator_version
         ), f"the snapshot at {snapshot.originator_version} differs from the replayed state"
@@ -125,7 +125,7 @@ def test_ten_thousand_events_load_through_snapshots(db_url: str) -> None:
     target = 10_000
     rng = random.Random(4711)
     with Ledger(db_url) as ledger:
-        interval = ledger.snapshot_interval
+        interval = ledger.store.snapshot_interval
         case = Scenario(ledger)
         case.join(SOCIAL)
         versions = [1, 2]

@@ -119,7 +119,7 @@ class Driver:
         for action, a, b, flag in steps:
             self.step(action, a, b, flag)
         if self.catch_up:
-            self.ledger.projections.catch_up()
+            self.ledger.read_models.catch_up()
 
     def step(self, action: str, a: int, b: int, flag: bool) -> None:
         if action == "tick":
@@ -127,7 +127,7 @@ class Driver:
             return
         if action == "catch_up":
             if self.catch_up:
-                self.ledger.projections.catch_up(batch_size=1 + a % 7)
+                self.ledger.read_models.catch_up(batch_size=1 + a % 7)
             return
         if action == "open" or not self.cases:
             self._do("case.open", _pick(PROS, a), subject_ref=f"borger-{b:04d}",

@@ -200,7 +200,7 @@ def execute(url: str, *statements: str) -> None:
 def rebuilt(url: str, **ledger_options: Any) -> dict[str, list[tuple[Any, ...]]]:
     """The tables as a full rebuild from the log leaves them (by a fresh ledger object)."""
     with open_ledger(url, read_models=False, **ledger_options) as ledger:
-        ledger.projections.rebuild()
+        ledger.read_models.rebuild()
     return dump_tables(url)
 
 
@@ -297,7 +297,7 @@ from stafet import Ledger
 
 url, batch = sys.argv[1], int(sys.argv[2])
 ledger = Ledger(url, read_models=False)
-runner = ledger.projections
+runner = ledger.read_models
 print("ready", flush=True)
 runner.catch_up(batch_size=batch, progress=lambda n, head: print("batch", n, head, flush=True))
 print("done", flush=True)

@@ -49,11 +49,11 @@ def _write_and_compare(backend: str, tmp_path: Path, pg: str | None,
         with open_ledger(url, clock=clock, read_models=every_commit, snapshot_interval=9) as ledger:
             driver = Driver(ledger, clock, catch_up=not every_commit)
             driver.run(story)
-            head = ledger.recorder.max_notification_id() or 0
+            head = ledger.store.log.max_notification_id() or 0
             incremental = dump_tables(url, with_views=True)
             positions = tracking(url)
             # the same runner, rebuilt in place
-            ledger.projections.rebuild()
+            ledger.read_models.rebuild()
             in_place = dump_tables(url, with_views=True)
         assert {p for p, _ in positions.values()} == {head}, positions
         assert len(incremental["rm_events"]) == head, "an event is missing or doubled in rm_events"

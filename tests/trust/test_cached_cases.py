@@ -21,7 +21,7 @@ def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleSt
     with Ledger(example_store.url) as ledger:
         holder = ledger.get_case(example_store.adult).baton.holder
         version = ledger.get_case(example_store.adult).version
-        assert ledger.repository.cache is not None
+        assert ledger.store.repository.cache is not None
         note = stafet_process(example_store.url, "--as", holder, "note", example_store.adult,
                               "Skrevet af en anden proces")
         assert note.code == 0, note.err
@@ -78,8 +78,8 @@ def test_an_erasure_here_leaves_nothing_in_clear_in_the_cache(
     with Ledger(example_store.url) as ledger:
         assert ledger.get_case(example_store.adult).subject_ref == ADULT_REF
         ledger.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
-        assert ledger.repository.cache is not None
-        cached = ledger.repository.cache.cache.get(ledger.resolve_case(example_store.adult))
+        assert ledger.store.repository.cache is not None
+        cached = ledger.store.repository.cache.cache.get(ledger.resolve_case(example_store.adult))
         assert cached is None or ADULT_REF not in repr(cached)
         assert ledger.get_case(example_store.adult).subject_ref == "[erased]"
 
@@ -92,11 +92,11 @@ def test_a_running_projection_runner_does_not_write_an_erased_citizen_back(
     follower = Ledger(example_store.url, read_models=False)
     eraser = Ledger(example_store.url, read_models=False)
     try:
-        follower.projections.rebuild()  # every case now warm in the runner's memory
+        follower.read_models.rebuild()  # every case now warm in the runner's memory
         title = follower.get_case(example_store.adult).title
         eraser.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
-        follower.projections.catch_up()
-        with follower.sql.connect() as conn:
+        follower.read_models.catch_up()
+        with follower.store.sql.connect() as conn:
             for table in ("rm_cases", "rm_events", "rm_caseload", "rm_participants"):
                 text = "".join(str(row) for row in conn.exec_driver_sql(f"SELECT * FROM {table}"))
                 assert ADULT_REF not in text, table

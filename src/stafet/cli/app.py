@@ -16,7 +16,7 @@ from stafet.domain.commands import describe_validation_error
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.ledger import Ledger
-from stafet.projections.runner import ProjectionRunner
+from stafet.projections.runner import ReadModels
 from stafet.reader import Reader
 
 
@@ -51,19 +51,14 @@ class Ctx:
                                  f"{describe_validation_error(error)}") from None
 
     @property
-    def runner(self) -> ProjectionRunner:
+    def runner(self) -> ReadModels:
         """The read models, brought up to date before anything is read from them.
 
         Catching up is safe beside a running ``stafet projections run`` and cheap when the
         read models are current, so a person at the command line never reads stale rows."""
-        runner = self.ledger.projections
+        runner = self.ledger.read_models
         runner.catch_up()
         return runner
-
-    @property
-    def projections(self) -> ProjectionRunner:
-        """The read models as they stand, for the commands that report on or move them."""
-        return self.ledger.projections
 
     @property
     def reader(self) -> Reader:

@@ -79,15 +79,15 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
 
     ledger = Ledger(ctx.db, read_models=False)
     ctx._ledger = ledger  # closed with the command
-    before = ledger.recorder.max_notification_id() or 0
+    before = ledger.store.head()
     with click.progressbar(length=total, label="Generating", file=sys.stderr, show_pos=True,
                            show_percent=True) as bar:
         report = load(ledger, stream, batch=batch, progress=bar.update)
     catch_up_seconds: float | None = None
     caught_up = 0
     if not skip_catch_up:
-        runner = ledger.projections
-        head = ledger.recorder.max_notification_id() or 0
+        runner = ledger.read_models
+        head = ledger.store.head()
         started = time.perf_counter()
         with click.progressbar(length=max(head, 1), label="Read models", file=sys.stderr,
                                show_pos=True) as bar:

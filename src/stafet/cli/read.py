@@ -46,7 +46,7 @@ def projections_status(ctx: Ctx) -> None:
     Example:
       stafet projections status
     """
-    rows = ctx.projections.status()
+    rows = ctx.ledger.read_models.status()
     if ctx.as_json:
         ctx.emit_json([{"name": s.name, "tables": s.tables, "position": s.position,
                         "head": s.head, "lag": s.lag, "version": s.version,
@@ -71,7 +71,7 @@ def projections_rebuild(ctx: Ctx, names: tuple[str, ...]) -> None:
       stafet projections rebuild            # all of them
       stafet projections rebuild attention  # one
     """
-    runner = ctx.projections
+    runner = ctx.ledger.read_models
     runner.select(list(names))  # an unknown name is refused before any progress is shown
     head = runner.head()
     started = time.perf_counter()
@@ -108,7 +108,7 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
     Example:
       stafet --db postgresql+psycopg://stafet@db/stafet projections run
     """
-    runner = ctx.projections
+    runner = ctx.ledger.read_models
     if once:
         applied = runner.catch_up()
         if ctx.as_json:
@@ -254,13 +254,8 @@ def _table_rows(ctx: Ctx, name: str) -> Any:
 
 
 def _event_rows(ctx: Ctx) -> Any:
-    recorder = ctx.ledger.recorder
     position = 0
-    while True:
-        batch = recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
-        if not batch:
-            return
-        for n in batch:
-            event = ctx.ledger.mapper.to_domain_event(n)
-            yield {"notification_id": n.id, "case_id": str(n.originator_id), **event_json(event)}
-        position = batch[-1].id
+    while batch := ctx.ledger.store.read_after(position, 1000):
+        for position, event in batch:
+            yield {"notification_id": position, "case_id": str(event.originator_id),
+                   **event_json(event)}

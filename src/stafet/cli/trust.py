@@ -12,7 +12,7 @@ from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
-from stafet.storage.verify import Digest, verify
+from stafet.storage.verify import Digest
 
 
 @cli.command("verify")
@@ -37,8 +37,7 @@ def verify_cmd(ctx: Ctx, digest_file: IO[str] | None) -> None:
             expected = Digest.loads(digest_file.read())
         except (ValueError, KeyError) as error:
             raise InvalidCommand(f"the digest file cannot be read: {error}.") from None
-    recorder = ctx.ledger.recorder
-    total = recorder.max_notification_id() or 0
+    total = ctx.ledger.store.head()
     started = time.perf_counter()
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr,
                            hidden=ctx.as_json or total < 5000) as bar:
@@ -48,7 +47,7 @@ def verify_cmd(ctx: Ctx, digest_file: IO[str] | None) -> None:
             bar.update(count - done[0])
             done[0] = count
 
-        report = verify(recorder, expected, progress)
+        report = ctx.ledger.verify(expected, progress)
     seconds = time.perf_counter() - started
     rate = report.count / seconds if seconds else 0
     access_ok, access_entries, access_problem = ctx.ledger.access_log.verify()
@@ -81,7 +80,7 @@ def digest_cmd(ctx: Ctx) -> None:
     Example:
       stafet digest > digest-2026-11-24.json
     """
-    report = verify(ctx.ledger.recorder)
+    report = ctx.ledger.verify()
     if not report.ok:
         click.echo(f"BROKEN at position {report.seq}: {report.problem}; no digest taken.",
                    err=True)

@@ -43,6 +43,14 @@ class Command(BaseModel):
     command_id: CommandId | None = None
     occurred_at: Moment | None = None
 
+    def __init__(self, /, **data: Any) -> None:
+        # Built from Python (Ledger.hand_baton(...)): bad input is one sentence naming the
+        # field, exactly as from the CLI or a batch (build_command).
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise InvalidCommand(describe_validation_error(error, self.name)) from None
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "name" in cls.__dict__:

@@ -19,6 +19,16 @@ def refuse(code: str, message: str) -> NoReturn:
     raise RuleViolation(message, code=code)
 
 
+def refuse_erased() -> NoReturn:
+    refuse("case.erased",
+           "the citizen's personal data in this case was erased; it takes no new entries")
+
+
+def require_not_erased(state: CaseState) -> None:
+    if state.personal_data_erased:
+        refuse_erased()
+
+
 def require_open(state: CaseState) -> None:
     if state.status != "open":
         refuse("case.closed", "the case is closed; reopen it before writing to it")

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from stafet.storage.engine import UTCDateTime, reading
+
+if TYPE_CHECKING:
+    from stafet.storage.store import CaseStore
 
 access_metadata = sa.MetaData()
 
@@ -74,6 +78,12 @@ def _entry_hash(previous: bytes, row: dict[str, Any]) -> bytes:
 
 
 class AccessLog:
+    @classmethod
+    def for_store(cls, store: CaseStore) -> AccessLog:
+        """The access log kept beside a store's events (its own lock, the store's subject ids)."""
+        lock_key = zlib.crc32(f"stafet-access:{store.storage.pg_schema}".encode())
+        return cls(store.sql, lock_key, store.keys.subject_id)
+
     def __init__(self, engine: Engine, lock_key: int, subject_id: Callable[[str], str]) -> None:
         self.engine = engine
         self.lock_key = lock_key

@@ -12,7 +12,7 @@ import hmac
 import json
 import secrets
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -84,7 +84,7 @@ class KeyStore:
         but the id does not give the reference back."""
         return hmac.new(self._pepper, subject_ref.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def open_case(self, case_id: UUID, subject_ref: str) -> bytes:
+    def open_case(self, case_id: UUID, subject_ref: str, at: datetime) -> bytes:
         """The citizen's key (made on their first case), tied to this case."""
         subject_id = self.subject_id(subject_ref)
         with self.engine.begin() as conn:
@@ -94,7 +94,7 @@ class KeyStore:
             if row is None:
                 key = AESGCM.generate_key(bit_length=256)
                 conn.execute(stafet_subject_keys.insert().values(
-                    subject_id=subject_id, key=key, created_at=datetime.now(UTC)))
+                    subject_id=subject_id, key=key, created_at=at))
             elif row["key"] is None:
                 # The citizen was erased; a new course starts with a new key.
                 key = AESGCM.generate_key(bit_length=256)
@@ -153,12 +153,12 @@ class KeyStore:
                 sa.select(stafet_case_subjects.c.case_id).where(
                     stafet_case_subjects.c.subject_id == self.subject_id(subject_ref)))]
 
-    def erase(self, subject_ref: str) -> list[UUID]:
+    def erase(self, subject_ref: str, at: datetime) -> list[UUID]:
         """Delete the citizen's key; returns their cases."""
         subject_id = self.subject_id(subject_ref)
         with self.engine.begin() as conn:
             self._advisory_lock(conn)
-            erased_at = datetime.now(UTC)
+            erased_at = at
             conn.execute(stafet_subject_keys.update().where(
                 stafet_subject_keys.c.subject_id == subject_id).values(
                 key=None, erased_at=erased_at))
@@ -228,6 +228,10 @@ def seal(data: dict[str, Any], paths: tuple[str, ...], key: bytes, case_id: UUID
 
     for path in paths:
         _walk(data, path.split("."), close_one)
+
+
+class KeyErased(Exception):
+    """The citizen's key was deleted (an erasure): nothing more can be sealed with it."""
 
 
 class ErasedSnapshot(Exception):

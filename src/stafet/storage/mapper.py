@@ -13,10 +13,9 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import BaseModel
 
-from stafet.domain.errors import RuleViolation
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
 from stafet.domain.state import CaseSnapshot, CaseState
-from stafet.storage.keys import ErasedSnapshot, KeyStore, open_bytes, seal, seal_bytes, unseal
+from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore, open_bytes, seal, seal_bytes, unseal
 
 TOPICS: dict[str, type[BaseModel]] = {**EVENT_TYPES, "CaseSnapshot": CaseSnapshot}
 _ENVELOPE_KEYS = {"originator_id", "originator_version"}
@@ -38,14 +37,11 @@ class PydanticMapper(Mapper[Any]):
         if paths:
             case_id = domain_event.originator_id
             if isinstance(domain_event, CaseOpened):
-                key = self.keys.open_case(case_id, domain_event.subject_ref)
+                key = self.keys.open_case(case_id, domain_event.subject_ref, domain_event.recorded_at)
             else:
                 key = self.keys.key_for_case(case_id)
             if key is None:
-                raise RuleViolation(
-                    "the citizen's personal data in this case was erased; it takes no new entries",
-                    code="case.erased",
-                )
+                raise KeyErased(str(case_id))
             if isinstance(domain_event, CaseSnapshot):
                 # The whole state as one sealed JSON text, written by pydantic (a big case's
                 # state is half a megabyte: no detour through Python dicts).

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -53,7 +53,27 @@ def _uuid_range(prefix: str) -> tuple[str, str]:
     return prefix.ljust(32, "0"), prefix.ljust(32, "f")
 
 
-class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
+class LedgerRecorder(ApplicationRecorder):
+    """What the ledger reads beside the library's events: the hash chain, the raw rows for
+    ``verify``, command records and case ids. One implementation a backend."""
+
+    def select_chain(self, after_seq: int, limit: int) -> list[ChainLink]:
+        raise NotImplementedError
+
+    def select_log(self, after_seq: int, limit: int) -> list[LogRow]:
+        raise NotImplementedError
+
+    def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
+        raise NotImplementedError
+
+    def select_command(self, command_id: str) -> CommandRecord | None:
+        raise NotImplementedError
+
+    def select_case_ids(self, hex_prefix: str = "", limit: int = 1000) -> list[UUID]:
+        raise NotImplementedError
+
+
+class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -159,7 +179,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder):
             return [UUID(row["originator_id"]) for row in c.fetchall()]
 
 
-class PostgresLedgerRecorder(PostgresApplicationRecorder):
+class PostgresLedgerRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.commands_table = Identifier(self.datastore.schema, "stafet_commands")

@@ -22,7 +22,12 @@ from stafet.domain.decide import baton, case, consent, log, meetings, participan
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import DECIDERS
 from stafet.domain.events import CaseEvent, PersonalDataErased
-from stafet.domain.rules import refuse, require_not_before, require_open, require_participant
+from stafet.domain.rules import (
+    require_not_before,
+    require_not_erased,
+    require_open,
+    require_participant,
+)
 from stafet.domain.state import CaseState
 
 __all__ = ["Context", "decide"]
@@ -35,9 +40,7 @@ def decide(state: CaseState | None, command: Command, ctx: Context) -> list[Case
     if isinstance(command, OpenCase):
         return case.open_case(command, ctx)
     assert isinstance(command, CaseCommand) and state is not None
-    if state.personal_data_erased:
-        refuse("case.erased",
-               "the citizen's personal data in this case was erased; it takes no new entries")
+    require_not_erased(state)
     if isinstance(command, EraseCase):
         # An administrative act on any case, open or closed, by whoever runs the erasure.
         return [ctx.event(state, PersonalDataErased, reason=command.reason)]

@@ -10,14 +10,18 @@ from stafet.domain import events as ev
 from stafet.domain.commands import DeclineBaton, GrabBaton, HandBaton, ReleaseBaton, WithdrawHandover
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
-from stafet.domain.rules import refuse, require_baton_eligible, require_no_open_handover
+from stafet.domain.rules import (
+    refuse,
+    require_baton_eligible,
+    require_holder,
+    require_no_open_handover,
+)
 from stafet.domain.state import CaseState
 
 
 @handles(HandBaton)
 def hand(s: CaseState, c: HandBaton, ctx: Context) -> list[ev.CaseEvent]:
-    if c.actor != s.baton.holder:
-        refuse("baton.not_holder", f"only the holder ({s.baton.holder}) can hand the baton on")
+    require_holder(s, c.actor, "hand the baton on")
     require_no_open_handover(s, "hand the baton on again")
     if c.to == c.actor:
         refuse("baton.self", "you already hold the baton; hand it to another participant")
@@ -74,9 +78,5 @@ def decline(s: CaseState, c: DeclineBaton, ctx: Context) -> list[ev.CaseEvent]:
 def withdraw(s: CaseState, c: WithdrawHandover, ctx: Context) -> list[ev.CaseEvent]:
     if s.baton.stage != "offered":
         refuse("baton.not_offered", "the baton is not on offer, so there is nothing to withdraw")
-    if c.actor != s.baton.holder:
-        refuse(
-            "baton.not_holder",
-            f"only the holder ({s.baton.holder}) can withdraw the hand-over",
-        )
+    require_holder(s, c.actor, "withdraw the hand-over")
     return [ctx.event(s, ev.HandoverWithdrawn, reason=c.reason)]

@@ -1,0 +1,182 @@
+"""Deciding commands against stored cases and storing what was decided, all or nothing.
+
+A unit of work loads each case it touches once, decides its commands one after another (a
+later command sees what an earlier one decided), and stores every event in one transaction.
+When another writer stored an event on one of its cases meanwhile, nothing is stored and the
+unit is decided afresh (``decide_and_store``), so every rule is checked against what is
+really stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID, uuid4
+
+from eventsourcing.persistence import IntegrityError
+from pydantic import BaseModel
+
+from stafet.domain.commands import CaseCommand, Command, OpenCase
+from stafet.domain.decide import Context, decide
+from stafet.domain.errors import ConcurrencyConflict, RuleViolation
+from stafet.domain.events import CaseEvent
+from stafet.domain.evolve import project_case
+from stafet.domain.policy import Policy
+from stafet.domain.rules import refuse_erased
+from stafet.domain.state import CaseState
+from stafet.storage.keys import KeyErased
+from stafet.storage.recorders import CommandRecord
+from stafet.storage.store import CaseStore
+
+# How often a command is decided afresh when another writer stored an event on the case
+# between our read and our write. Each attempt re-reads the case and re-checks every rule.
+MAX_ATTEMPTS = 8
+T = TypeVar("T")
+
+
+class StoredEventRef(BaseModel):
+    position: int
+    type: str
+
+
+class CommandResult(BaseModel):
+    """What a command did: the case, the events it stored, and the case's new version."""
+
+    case_id: UUID
+    command: str
+    version: int
+    events: list[StoredEventRef]
+    replayed: bool = False
+
+
+class UnitOfWork:
+    """Commands decided against the stored cases and against what this unit decided before.
+
+    ``commit()`` stores every event (and every command id) in one transaction; if another
+    writer stored an event on one of the cases meanwhile, nothing is stored and
+    ``ConcurrencyConflict`` is raised, so the unit can be decided afresh.
+    """
+
+    def __init__(self, store: CaseStore, policy: Policy, clock: Callable[[], datetime],
+                 after_commit: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self.policy = policy
+        self.clock = clock
+        self.after_commit = after_commit
+        self.loaded_versions: dict[UUID, int] = {}
+        self.states: dict[UUID, CaseState] = {}
+        self.events: list[CaseEvent] = []
+        self.records: list[CommandRecord] = []
+        self.results: dict[str, tuple[str, CommandResult]] = {}
+
+    def state(self, case_id: UUID) -> CaseState:
+        if case_id not in self.states:
+            state = self.store.case(case_id)
+            self.loaded_versions[case_id] = state.version
+            self.states[case_id] = state
+        return self.states[case_id]
+
+    def decide(self, command: Command) -> CommandResult:
+        fingerprint = fingerprint_of(command)
+        if command.command_id:
+            if command.command_id in self.results:
+                earlier_fingerprint, earlier = self.results[command.command_id]
+                if earlier_fingerprint != fingerprint:
+                    raise id_reused(command)
+                return earlier.model_copy(update={"replayed": True})
+            if stored := earlier_result(self.store, command, fingerprint):
+                return stored
+        state = self.state(command.case_id) if isinstance(command, CaseCommand) else None
+        ctx = Context(
+            command=command, now=self.clock(), policy=self.policy,
+            new_case_id=uuid4() if isinstance(command, OpenCase) else None,
+        )
+        events = decide(state, command, ctx)
+        new_state = project_case(state, events)
+        assert new_state is not None
+        if state is None:
+            self.loaded_versions[new_state.id] = 0
+        self.states[new_state.id] = new_state
+        self.events.extend(events)
+        result = CommandResult(
+            case_id=new_state.id,
+            command=command.name,
+            version=new_state.version,
+            events=[StoredEventRef(position=e.originator_version, type=type(e).__name__)
+                    for e in events],
+        )
+        if command.command_id:
+            self.results[command.command_id] = (fingerprint, result)
+            self.records.append(CommandRecord(
+                command_id=command.command_id, case_id=result.case_id,
+                fingerprint=fingerprint, result=result.model_dump(mode="json"),
+            ))
+        return result
+
+    def commit(self) -> None:
+        if not self.events:
+            return  # nothing decided, or only replayed command ids
+        try:
+            self.store.store(self.events, self.records)
+        except IntegrityError:
+            raise ConcurrencyConflict(
+                "another writer changed one of these cases at the same moment; nothing was "
+                "stored, so decide again"
+            ) from None
+        except KeyErased:
+            refuse_erased()  # the citizen was erased by another process after we decided
+        self.store.after_store(self.loaded_versions, self.states)
+        self.after_commit()
+
+
+def decide_and_store(
+    new_unit: Callable[[], UnitOfWork],
+    decide_all: Callable[[UnitOfWork], T],
+    gave_up: str,
+    earlier: Callable[[], T | None] = lambda: None,
+) -> T:
+    """Decide in a fresh unit of work and store it; when another writer stored an event on
+    one of its cases meanwhile, read the cases again and decide afresh (MAX_ATTEMPTS).
+
+    ``earlier``: after a conflict, the answer when our own first attempt is what raced us
+    (a command sent twice at once with one command id)."""
+    for _attempt in range(MAX_ATTEMPTS):
+        work = new_unit()
+        result = decide_all(work)
+        try:
+            work.commit()
+        except ConcurrencyConflict:
+            if (first := earlier()) is not None:
+                return first
+            continue
+        return result
+    raise ConcurrencyConflict(gave_up)
+
+
+def earlier_result(store: CaseStore, command: Command,
+                   fingerprint: str | None = None) -> CommandResult | None:
+    """The stored result of an earlier command with this command id, marked as replayed."""
+    if not command.command_id:
+        return None
+    record = store.command_record(command.command_id)
+    if record is None:
+        return None
+    if record.fingerprint != (fingerprint or fingerprint_of(command)):
+        raise id_reused(command)
+    return CommandResult.model_validate({**record.result, "replayed": True})
+
+
+def id_reused(command: Command) -> RuleViolation:
+    return RuleViolation(
+        f"command_id '{command.command_id}' was already used for a different command",
+        code="command.id_reused",
+    )
+
+
+def fingerprint_of(command: Command) -> str:
+    body = command.model_dump(mode="json", exclude={"command_id"})
+    canonical = json.dumps({"command": command.name, **body}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
