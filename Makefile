@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,10 +25,18 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/pytest
+
+# mypy on the package as it installs: projections/ is stafet.projections (a tree of links).
+typecheck: $(VENV)/.installed
+	@rm -rf .typecheck && mkdir -p .typecheck/stafet
+	@for f in src/stafet/*; do ln -s ../../$$f .typecheck/stafet/; done
+	@ln -s ../../projections .typecheck/stafet/projections
+	cd .typecheck && ../$(BIN)/mypy --config-file ../pyproject.toml --cache-dir ../.mypy_cache -p stafet
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache

@@ -281,7 +281,7 @@ def sqlite_settings(store: Store) -> dict[str, Any]:
 
     ledger = Ledger(store.url, read_models=False)
     try:
-        with ledger.store.log.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+        with ledger.store.recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
             c.execute("PRAGMA journal_mode")
             journal = c.fetchone()[0]
             c.execute("PRAGMA synchronous")

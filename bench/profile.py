@@ -105,7 +105,7 @@ def main() -> None:
                 profile.disable()
             report_profile(profile, args.top)
         else:
-            profiled(lambda: verify(ledger.store.log), args.top)
+            profiled(lambda: verify(ledger.store.recorder), args.top)
     finally:
         store.drop()
 

@@ -34,7 +34,7 @@ def example_items() -> list[list[dict]]:
 
 def fill(ledger: Ledger, target_events: int) -> int:
     examples = example_items()
-    written = ledger.store.log.max_notification_id() or 0
+    written = ledger.store.recorder.max_notification_id() or 0
     copy = 0
     with click.progressbar(length=target_events, label="Writing", file=sys.stderr) as bar:
         bar.update(written)

@@ -21,7 +21,7 @@ def verify_bench(store: Store) -> dict[str, Any]:
     - read and hash: the same bytes read with plain SQL in batches of 2000, one SHA-256 each."""
     ledger = Ledger(store.url, read_models=False)
     try:
-        total = ledger.store.log.max_notification_id() or 0
+        total = ledger.store.recorder.max_notification_id() or 0
         with progress(total, "verify") as bar:
             done = [0]
 
@@ -30,7 +30,7 @@ def verify_bench(store: Store) -> dict[str, Any]:
                 done[0] = count
 
             started = time.perf_counter()
-            report = verify(ledger.store.log, progress=step)
+            report = verify(ledger.store.recorder, progress=step)
             seconds = time.perf_counter() - started
     finally:
         ledger.close()

@@ -88,7 +88,7 @@ def fill_stafet(store: Store, work: Workload, progress: Callable[[int], None]) -
     ledger = Ledger(store.url, read_models=False)
     try:
         report = load(ledger, work.prefix(), batch=500, progress=progress)
-        head = ledger.store.log.max_notification_id() or 0
+        head = ledger.store.recorder.max_notification_id() or 0
     finally:
         ledger.close()
     return {"events": report.events, "commands": report.commands, "cases": report.cases,

@@ -83,11 +83,11 @@ class Rows:
         """The row as it stands, counting this batch's changes."""
         pending = self._put.get(table, {})
         if key in pending:
-            row = pending[key]
-            return row() if callable(row) else row
+            pending_row = pending[key]
+            return pending_row() if callable(pending_row) else pending_row
         where = [c == v for c, v in zip(table.primary_key.columns, key, strict=True)]
-        row = self.conn.execute(sa.select(table).where(*where)).mappings().first()
-        return dict(row) if row else None
+        stored = self.conn.execute(sa.select(table).where(*where)).mappings().first()
+        return dict(stored) if stored else None
 
     def replace_case(self, table: sa.Table, case_id: str,
                      rows: CaseRows | Callable[[], CaseRows]) -> None:

@@ -41,13 +41,13 @@ class Scenario:
     def refused(self, name: str, code: str, actor: str = HOLDER, **fields: Any) -> str:
         """Assert the command is refused by the named rule and that nothing was stored."""
         before = self.ledger.history(self.case_id)
-        max_id = self.ledger.store.log.max_notification_id()
+        max_id = self.ledger.store.recorder.max_notification_id()
         with pytest.raises(RuleViolation) as refusal:
             self.do(name, actor=actor, **fields)
         assert refusal.value.code == code, refusal.value.message
         after = self.ledger.history(self.case_id)
         assert [e.model_dump() for e in after] == [e.model_dump() for e in before]
-        assert self.ledger.store.log.max_notification_id() == max_id
+        assert self.ledger.store.recorder.max_notification_id() == max_id
         return refusal.value.message
 
     @property

@@ -1,5 +1,6 @@
 """stafet: an event-sourced coordination ledger (stafetlog) for Danish municipal social work."""
 
+from stafet.application.unit_of_work import CommandResult
 from stafet.domain.errors import (
     CaseNotFound,
     ConcurrencyConflict,
@@ -8,7 +9,7 @@ from stafet.domain.errors import (
     StafetError,
 )
 from stafet.domain.policy import Policy
-from stafet.ledger import CommandResult, Ledger
+from stafet.ledger import Ledger
 
 __all__ = [
     "CaseNotFound",

@@ -181,4 +181,4 @@ class Ledger(CommandVerbs):
         """Recompute the hash chain over every event (and check it against a digest)."""
         from stafet.storage.verify import verify
 
-        return verify(self.store.log, expected, progress)
+        return verify(self.store.recorder, expected, progress)

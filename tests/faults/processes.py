@@ -242,7 +242,7 @@ def _first_difference(name: str, before: list[Any], after: list[Any]) -> str:
 def assert_log_intact(ledger: Ledger) -> dict[UUID, list[Any]]:
     """verify is clean; every case's history runs 1..n without a gap and keeps the baton
     rules. Returns the histories."""
-    report = verify(ledger.store.log)
+    report = verify(ledger.store.recorder)
     assert report.ok, report.problem
     histories = {}
     for case_id in ledger.case_ids(limit=100_000):
@@ -276,7 +276,7 @@ def assert_acknowledged_stored(ledger: Ledger, histories: dict[UUID, list[Any]],
         assert stored.get(ack["command_id"], []) == expected, (
             f"acknowledged {ack['command_id']} is not stored as acknowledged: stored "
             f"{stored.get(ack['command_id'])}, acknowledged {expected}")
-        record = ledger.store.log.select_command(ack["command_id"])
+        record = ledger.store.recorder.select_command(ack["command_id"])
         assert record is not None, f"acknowledged {ack['command_id']}: its command id is lost"
         assert record.result["events"] == ack["events"], (record.result, ack)
 

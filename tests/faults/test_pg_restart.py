@@ -98,8 +98,8 @@ def _caught_up(url: str, runner: subprocess.Popen[str], timeout: float) -> bool:
     with Ledger(url, read_models=False) as ledger:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and runner.poll() is None:
-            head = ledger.store.log.max_notification_id() or 0
-            with psycopg.connect(**ledger.storage.pg_conninfo) as conn:
+            head = ledger.store.recorder.max_notification_id() or 0
+            with psycopg.connect(ledger.storage.pg_dsn) as conn:
                 positions = [r[0] for r in conn.execute(sql.SQL(
                     "SELECT position FROM {}").format(
                         sql.Identifier(ledger.storage.pg_schema, "rm_tracking")))]

@@ -33,7 +33,7 @@ def _events_seen_by_a_fresh_process(url: str) -> int:
     done = subprocess.run(
         [sys.executable, "-c",
          "import sys\nfrom stafet import Ledger\nfrom stafet.storage.verify import verify\n"
-         "with Ledger(sys.argv[1]) as l:\n    r = verify(l.store.log)\n"
+         "with Ledger(sys.argv[1]) as l:\n    r = verify(l.store.recorder)\n"
          "    print(r.count if r.ok else -1)", url],
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -51,7 +51,7 @@ def _writes_by_others_are_seen(url: str, second_ledger: bool) -> None:
             assert len(ledger.history(case)) == 1 + n, (
                 f"write {n}, acknowledged to another process, is not seen by this one")
         ledger.log_note(actor="anne@jobcenter", case_id=case, text="og herfra")
-        assert verify(ledger.store.log).ok
+        assert verify(ledger.store.recorder).ok
     assert _events_seen_by_a_fresh_process(url) == 5
 
 

@@ -98,7 +98,7 @@ def assert_no_crash(outcome: Outcome) -> None:
 
 def log_state(ledger: Ledger) -> tuple[int, str]:
     """(events stored, the chain's head), after checking the whole chain."""
-    report = verify(ledger.store.log)
+    report = verify(ledger.store.recorder)
     assert report.ok, report.problem
     return report.count, report.head
 

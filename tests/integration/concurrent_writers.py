@@ -278,16 +278,16 @@ def check_what_the_writers_left(
     assert not acknowledged, f"acknowledged but not stored (lost): {sorted(acknowledged)}"
 
     # The log as a whole (what projections read): each event exactly once.
-    notifications = ledger.store.log.select_notifications(start=1, limit=10 * total_events + 10)
+    notifications = ledger.store.recorder.select_notifications(start=1, limit=10 * total_events + 10)
     ids = [n.id for n in notifications]
     assert len(ids) == len(set(ids)) == total_events
 
     for report in reports:
         for ack in report["acks"]:
-            record = ledger.store.log.select_command(ack["command_id"])
+            record = ledger.store.recorder.select_command(ack["command_id"])
             assert record is not None and record.result["events"] == ack["events"], ack
         for command_id in report["conflicts"] + report["refused_ids"]:
-            assert ledger.store.log.select_command(command_id) is None, (
+            assert ledger.store.recorder.select_command(command_id) is None, (
                 f"{command_id} was refused or gave up on a conflict, yet its id is stored"
             )
     return {

@@ -158,7 +158,7 @@ def test_a_writer_that_loses_every_race_gives_up_and_stores_nothing(
     assert "nothing was stored" in gave_up.value.message
     texts = [getattr(e, "text", None) for e in ledger.history(case.case_id)]
     assert texts == [None] + ["først"] * MAX_ATTEMPTS
-    assert ledger.store.log.select_command("n-1") is None
+    assert ledger.store.recorder.select_command("n-1") is None
     # Sent once more, it is stored (the id was never used).
     assert not raced.log_note(
         actor=HOLDER, case_id=case.case_id, text="aldrig", command_id="n-1"

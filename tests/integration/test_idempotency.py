@@ -15,7 +15,7 @@ from tests.integration.concurrent_writers import RacedLedger
 
 def _snapshot_of_store(ledger: Ledger) -> tuple[int | None, list[Any]]:
     """Everything a command could have stored: the newest notification id and every case."""
-    return ledger.store.log.max_notification_id(), ledger.case_ids()
+    return ledger.store.recorder.max_notification_id(), ledger.case_ids()
 
 
 def _same_apart_from_replayed(first: CommandResult, again: CommandResult) -> None:
@@ -156,7 +156,7 @@ def test_a_refused_command_leaves_its_id_unused(ledger: Ledger) -> None:
     case.join(SOCIAL)
     case.do("baton.hand", to=SOCIAL)
     case.refused("baton.release", "baton.release_before_grab", command_id="release-1")
-    assert ledger.store.log.select_command("release-1") is None
+    assert ledger.store.recorder.select_command("release-1") is None
 
     case.do("baton.grab", actor=SOCIAL)
     released = case.do("baton.release", command_id="release-1")
@@ -201,7 +201,7 @@ def test_two_writers_opening_with_one_id_open_one_case_and_both_get_it(db_url: s
         assert second_writer.conflicts == 1
         _same_apart_from_replayed(first[0], again)
         assert first_writer.case_ids() == [first[0].case_id]
-        assert first_writer.store.log.max_notification_id() == 1
+        assert first_writer.store.recorder.max_notification_id() == 1
 
 
 def test_two_writers_sending_one_command_id_store_it_once(db_url: str) -> None:

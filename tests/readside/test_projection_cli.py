@@ -61,7 +61,7 @@ def write_events(url: str, cases: int, first: int = 0) -> int:
     clock = Clock(utc(2026, 3, 2, 8))
     with open_ledger(url, clock=clock, read_models=False) as ledger:
         bulk_history(ledger, clock, cases=cases, events_per_case=20, first=first)
-        return ledger.store.log.max_notification_id() or 0
+        return ledger.store.recorder.max_notification_id() or 0
 
 
 # -- status -----------------------------------------------------------------------------------

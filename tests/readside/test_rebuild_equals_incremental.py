@@ -49,7 +49,7 @@ def _write_and_compare(backend: str, tmp_path: Path, pg: str | None,
         with open_ledger(url, clock=clock, read_models=every_commit, snapshot_interval=9) as ledger:
             driver = Driver(ledger, clock, catch_up=not every_commit)
             driver.run(story)
-            head = ledger.store.log.max_notification_id() or 0
+            head = ledger.store.recorder.max_notification_id() or 0
             incremental = dump_tables(url, with_views=True)
             positions = tracking(url)
             # the same runner, rebuilt in place

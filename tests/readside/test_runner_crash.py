@@ -73,7 +73,7 @@ class Reference:
     def at(self, position: int) -> dict[str, list[tuple[Any, ...]]]:
         assert position >= self.position, "the reference only moves forward"
         with open_ledger(self.url, read_models=False) as ledger:
-            count = len(ledger.store.log.select_notifications(
+            count = len(ledger.store.recorder.select_notifications(
                 start=self.position, limit=10**9, stop=position, inclusive_of_start=False))
             runner = ReadModels(ledger.store, ledger.policy, ledger.clock, read_url=self.ref_url)
             try:
@@ -145,7 +145,7 @@ def test_sqlite_runner_killed_mid_batch_resumes_without_gaps_or_doubles(
     clock = Clock(utc(2026, 3, 2, 8))
     with open_ledger(url, clock=clock, read_models=False) as ledger:
         bulk_history(ledger, clock, cases=30, events_per_case=200)
-        head = ledger.store.log.max_notification_id()
+        head = ledger.store.recorder.max_notification_id()
     assert head == 6000
     reference = Reference(url, tmp_path)
     position, kills = 0, []
@@ -189,7 +189,7 @@ def test_sqlite_rebuild_killed_half_way_is_finished_by_the_next_run(
     cases = 2 * REBUILD_BATCH_SIZE // 200 + 10
     with open_ledger(url, clock=clock, read_models=True) as ledger:
         bulk_history(ledger, clock, cases=cases, events_per_case=200)
-        head = ledger.store.log.max_notification_id()
+        head = ledger.store.recorder.max_notification_id()
     rebuild = Child([str(STAFET), "--db", url, "projections", "rebuild"], tmp_path)
     children.append(rebuild)
     deadline = time.monotonic() + 30
@@ -277,7 +277,7 @@ def test_postgres_runner_killed_inside_a_batch_at_five_points(
             # a new runner goes on from there, and follows the log into the next round
             child = Child.cli_run(url, tmp_path, poll=0.2)
             children.append(child)
-            head = ledger.store.log.max_notification_id()
+            head = ledger.store.recorder.max_notification_id()
             wait_caught_up(url, head)
             assert assert_consistent(url, reference) == head
         assert child is not None and child.stop() == 0, child and child.err
@@ -297,7 +297,7 @@ def test_postgres_runner_killed_after_some_batches_resumes(
     with open_ledger(url, clock=clock, read_models=False) as ledger:
         ledger.read_models  # noqa: B018
         bulk_history(ledger, clock, cases=20, events_per_case=150)
-        head = ledger.store.log.max_notification_id()
+        head = ledger.store.recorder.max_notification_id()
     admin = psycopg.connect(pg_conninfo(url), autocommit=True, options=f"-csearch_path={schema}")
     try:
         child = Child.cli_run(url, tmp_path)
@@ -354,7 +354,7 @@ def test_two_runners_at_once_apply_each_event_once(
         for round_ in range(3):
             driver.run(EVERY_TABLE)
             bulk_history(ledger, clock, cases=3, events_per_case=120, first=100 * round_)
-        head = ledger.store.log.max_notification_id()
+        head = ledger.store.recorder.max_notification_id()
         wait_caught_up(url, head)
     codes = [runner.stop() for runner in runners]
     assert codes == [0, 0], [r.err for r in runners]

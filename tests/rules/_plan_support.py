@@ -47,7 +47,7 @@ def stored(case: Scenario) -> tuple[list[dict[str, Any]], int | None]:
     """Everything a command could have written: the case's log and the newest notification."""
     return (
         [e.model_dump() for e in case.ledger.history(case.case_id)],
-        case.ledger.store.log.max_notification_id(),
+        case.ledger.store.recorder.max_notification_id(),
     )
 
 

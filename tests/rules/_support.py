@@ -41,7 +41,7 @@ def refusal(case: Scenario, name: str, code: str, says: str, actor: str = HOLDER
 
 
 def _store(ledger: Ledger) -> tuple[Any, ...]:
-    return ledger.store.log.max_notification_id(), tuple(ledger.case_ids())
+    return ledger.store.recorder.max_notification_id(), tuple(ledger.case_ids())
 
 
 def invalid(ledger: Ledger, name: str, fields: dict[str, Any], field: str, says: str) -> str:

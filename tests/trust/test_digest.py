@@ -84,7 +84,7 @@ def test_a_consistent_rewrite_passes_verify_but_not_the_digest(example_store: Ex
     assert (as_json["ok"], as_json["kind"], as_json["position"]) == (False, "rewritten", 87)
 
     with Ledger(example_store.url) as ledger:
-        report = verify(ledger.store.log, digest)
+        report = verify(ledger.store.recorder, digest)
     assert (report.ok, report.kind, report.seq) == (False, "rewritten", digest.count)
     assert changed_at < digest.count
 

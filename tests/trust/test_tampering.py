@@ -24,7 +24,7 @@ MALLORY = b"mallory@jobcenter-odense"
 
 def python_verify(url: str) -> Report:
     with Ledger(url) as ledger:
-        return verify(ledger.store.log)
+        return verify(ledger.store.recorder)
 
 
 def independent_head(raw: RawStore) -> tuple[int, str]:

@@ -55,7 +55,7 @@ def test_a_real_ledger_accepts_every_generated_command(tmp_path: Path) -> None:
     ledger = Ledger(f"sqlite:///{tmp_path / 'synthetic.db'}", read_models=False)
     report = load(ledger, generate(CASES, SEED, EVENTS), batch=200)  # a refusal would raise
     assert (report.cases, report.events) == (CASES, EVENTS)
-    assert ledger.store.log.max_notification_id() == EVENTS
+    assert ledger.store.recorder.max_notification_id() == EVENTS
     states = [ledger.get_case(case_id) for case_id in report.case_ids.values()]
     assert sum(s.version for s in states) == EVENTS
     assert any(s.status == "closed" for s in states)

@@ -31,7 +31,7 @@ def erase_subject(ledger: Ledger, actor: str, subject_ref: str, reason: str) -> 
         raise CaseNotFound("no case in this ledger is about that citizen")
     # A case.open that never committed (killed, or lost a race) leaves its key tie behind
     # without a case: the key is deleted all the same, there is just no event to record.
-    cases = [c for c in known if store.log.select_events(c, limit=1)]
+    cases = [c for c in known if store.recorder.select_events(c, limit=1)]
     if ledger.update_read_models:
         ledger.read_models.catch_up()
     store.keys.erase(subject_ref, at=ledger.clock())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -76,7 +77,13 @@ class Ctx:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
-pass_ctx = click.make_pass_decorator(Ctx)
+_pass_ctx = click.make_pass_decorator(Ctx)
+R = TypeVar("R")
+
+
+def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
+    """Hands the command its Ctx as the first argument (click's pass decorator)."""
+    return _pass_ctx(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

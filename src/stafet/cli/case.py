@@ -11,13 +11,14 @@ from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import case_json, event_json, table
+from stafet.domain.calendar import day, when
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.state import CaseState
 from stafet.domain.values import Moment
 from stafet.projections.attention import rm_attention
 from stafet.projections.cases import rm_cases
 from stafet.storage.engine import reading
-from stafet.wording import day, describe, when
+from stafet.wording import describe
 
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
+from stafet.application.unit_of_work import CommandResult
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.case import case
 from stafet.cli.render import table
 from stafet.domain.calendar import when
-from stafet.ledger import CommandResult
 
 F = Callable[..., Any]
 

@@ -50,12 +50,12 @@ def sql_engine(storage: StorageConfig) -> Engine:
 
         return engine
     info = storage.pg_conninfo
-    url = sa.URL.create(
+    pg_url = sa.URL.create(
         "postgresql+psycopg", username=info["user"], password=info["password"] or None,
         host=info["host"], port=int(info["port"]), database=info["dbname"],
     )
     return sa.create_engine(
-        url, connect_args={"options": f"-csearch_path={storage.pg_schema}"}, pool_pre_ping=True
+        pg_url, connect_args={"options": f"-csearch_path={storage.pg_schema}"}, pool_pre_ping=True
     )
 
 
@@ -88,19 +88,19 @@ def scrub(storage: StorageConfig) -> None:
         dbname = storage.env["SQLITE_DBNAME"]
         if "mode=memory" in dbname:
             return
-        conn = sqlite3.connect(dbname, timeout=30, isolation_level=None)
+        db = sqlite3.connect(dbname, timeout=30, isolation_level=None)
         try:
-            conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("VACUUM")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
-            conn.close()
+            db.close()
         return
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(**storage.pg_conninfo, autocommit=True) as conn:
+    with psycopg.connect(storage.pg_dsn, autocommit=True) as conn:
         tables = [r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND "
             "(tablename LIKE 'rm\\_%%' OR tablename LIKE '%%snapshots')", (storage.pg_schema,))]

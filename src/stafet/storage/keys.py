@@ -124,8 +124,7 @@ class KeyStore:
                       stafet_case_subjects.c.subject_id == stafet_subject_keys.c.subject_id)
                 .where(stafet_case_subjects.c.case_id == str(case_id))
             ).first()
-        readable = row is not None and row[0] is not None and row[1] is None
-        key = bytes(row[0]) if readable else None
+        key = bytes(row[0]) if row is not None and row[0] is not None and row[1] is None else None
         with self._lock:
             self._keys[case_id] = key
         return key

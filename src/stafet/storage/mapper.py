@@ -36,10 +36,8 @@ class PydanticMapper(Mapper[Any]):
         paths = type(domain_event).PERSONAL
         if paths:
             case_id = domain_event.originator_id
-            if isinstance(domain_event, CaseOpened):
-                key = self.keys.open_case(case_id, domain_event.subject_ref, domain_event.recorded_at)
-            else:
-                key = self.keys.key_for_case(case_id)
+            key = (self.keys.open_case(case_id, domain_event.subject_ref, domain_event.recorded_at)
+                   if isinstance(domain_event, CaseOpened) else self.keys.key_for_case(case_id))
             if key is None:
                 raise KeyErased(str(case_id))
             if isinstance(domain_event, CaseSnapshot):
@@ -74,7 +72,7 @@ class PydanticMapper(Mapper[Any]):
         cls = TOPICS[stored_event.topic]
         if cls is PersonalDataErased:
             # Another process erased this citizen: stop using the key this process holds.
-            self.keys.forget(stored_event.originator_id)
+            self.keys.forget(UUID(str(stored_event.originator_id)))
         if cls is CaseSnapshot:
             return self._snapshot(stored_event, data)
         paths: tuple[str, ...] = getattr(cls, "PERSONAL", ())

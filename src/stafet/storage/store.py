@@ -11,7 +11,7 @@ import contextlib
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -39,6 +39,7 @@ class CaseStore(Application[UUID]):
     """Cases in, cases out. One per Ledger; ``close()`` releases every connection."""
 
     name = "Stafet"
+    recorder: LedgerRecorder  # the events table and the tables beside it (chain, commands)
 
     def __init__(
         self,
@@ -81,11 +82,9 @@ class CaseStore(Application[UUID]):
         return PydanticMapper(
             self.keys, compressor=self.factory.compressor(), cipher=self.factory.cipher())
 
-    @property
-    def log(self) -> LedgerRecorder:
-        """The events table and the tables beside it (chain, command records)."""
-        recorder = self.recorder
-        assert isinstance(recorder, LedgerRecorder)
+    def construct_recorder(self) -> LedgerRecorder:
+        recorder = super().construct_recorder()
+        assert isinstance(recorder, LedgerRecorder), "configured by the URL (storage.url)"
         return recorder
 
     def close(self) -> None:
@@ -120,7 +119,7 @@ class CaseStore(Application[UUID]):
                 self.snapshots.put([CaseSnapshot.take(state)])
 
     def command_record(self, command_id: str) -> CommandRecord | None:
-        return self.log.select_command(command_id)
+        return self.recorder.select_command(command_id)
 
     # -- loading -----------------------------------------------------------------------
 
@@ -176,7 +175,7 @@ class CaseStore(Application[UUID]):
 
     def case_ids(self, limit: int | None = 1000) -> list[UUID]:
         """Case ids in the order the cases were opened (all of them with ``limit=None``)."""
-        return self.log.select_case_ids("", 2**62 if limit is None else limit)
+        return self.recorder.select_case_ids("", 2**62 if limit is None else limit)
 
     def resolve_case(self, ref: UUID | str) -> UUID:
         """A case id from its full id or a unique prefix of at least 6 hex digits."""
@@ -190,7 +189,7 @@ class CaseStore(Application[UUID]):
             )
         if len(text) == 32:
             return UUID(text)
-        found = self.log.select_case_ids(text, limit=2)
+        found = self.recorder.select_case_ids(text, limit=2)
         if not found:
             raise CaseNotFound(f"no case id starts with '{ref}'")
         if len(found) > 1:
@@ -220,14 +219,14 @@ class CaseStore(Application[UUID]):
 
     def head(self) -> int:
         """The position of the newest event in the log (0 for an empty log)."""
-        return self.log.max_notification_id() or 0
+        return self.recorder.max_notification_id() or 0
 
     def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent]]:
         """Up to ``limit`` events after a log position, each with its position."""
-        notifications = self.log.select_notifications(
+        notifications = self.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False)
         to_event = self.mapper.to_domain_event
-        return [(n.id, to_event(n)) for n in notifications]
+        return [(n.id, cast(CaseEvent, to_event(n))) for n in notifications]
 
     def forget_key(self, case_id: UUID) -> None:
         """Stop using the citizen's key this process remembers (it may have been erased)."""
@@ -242,9 +241,9 @@ class CaseStore(Application[UUID]):
 
         from stafet.storage.recorders import PostgresLedgerRecorder
 
-        recorder = self.log
+        recorder = self.recorder
         assert isinstance(recorder, PostgresLedgerRecorder)
-        conn = psycopg.connect(**self.storage.pg_conninfo, autocommit=True)
+        conn = psycopg.connect(self.storage.pg_dsn, autocommit=True)
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(recorder.channel_name)))
         return conn
 
@@ -260,7 +259,7 @@ def _schema_lock(storage: StorageConfig) -> Iterator[None]:
     from psycopg import sql
 
     lock_key = zlib.crc32(f"stafet-schema:{storage.pg_schema}".encode())
-    with psycopg.connect(**storage.pg_conninfo, autocommit=True, connect_timeout=10) as conn:
+    with psycopg.connect(storage.pg_dsn, autocommit=True, connect_timeout=10) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (lock_key,))
         try:
             if storage.pg_schema != "public":

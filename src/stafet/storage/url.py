@@ -31,6 +31,13 @@ class StorageConfig:
     pg_conninfo: dict[str, str] = field(default_factory=dict)
 
     @property
+    def pg_dsn(self) -> str:
+        """The PostgreSQL connection string (libpq's key=value form) for psycopg.connect."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(**self.pg_conninfo)
+
+    @property
     def display_url(self) -> str:
         """The URL with any password hidden, for messages and logs."""
         try:

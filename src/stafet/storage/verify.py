@@ -95,6 +95,7 @@ def verify(
 
     while event is not None or chain is not None:
         if chain is None or (event is not None and event.id < chain.seq):
+            assert event is not None  # the loop runs while either is left
             case_id = _uuid(event.originator_id)
             return broken("inserted", f"an event was inserted at position {event.id} (case "
                           f"{case_id}, entry {event.originator_version}): the chain has no "

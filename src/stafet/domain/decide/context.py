@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from stafet.domain.commands import Command
+from stafet.domain.commands import Command, OpenCase
 from stafet.domain.events import CaseEvent
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
@@ -45,13 +45,16 @@ class Context:
         known = state.participants.get(self.command.actor) if state else None
         if known is not None:
             return known.title or known.kind
-        opener_title = getattr(self.command, "holder_title", None)
-        return opener_title or getattr(self.command, "holder_kind", "participant")
+        if isinstance(self.command, OpenCase):
+            return self.command.holder_title or self.command.holder_kind
+        return "participant"
 
     def event(self, state: CaseState | None, cls: type[E], **data: Any) -> E:
         """A new event of this command, numbered after the given state."""
+        case_id = state.id if state else self.new_case_id
+        assert case_id is not None, "a case.open is decided with a new_case_id"
         return cls(
-            originator_id=state.id if state else self.new_case_id,
+            originator_id=case_id,
             originator_version=(state.version if state else 0) + 1,
             recorded_at=self.now,
             actor=self.command.actor,

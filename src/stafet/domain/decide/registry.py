@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from stafet.domain.commands import Command
+from stafet.domain.events import CaseEvent
 
-DECIDERS: dict[type[Command], Callable[..., Any]] = {}
+Decision = Callable[..., list[CaseEvent]]  # (state, the command, context) -> events
+F = TypeVar("F", bound=Decision)
+
+DECIDERS: dict[type[Command], Decision] = {}
 
 
-def handles(command_type: type[Command]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+def handles(command_type: type[Command]) -> Callable[[F], F]:
+    def register(func: F) -> F:
         DECIDERS[command_type] = func
         return func
 
