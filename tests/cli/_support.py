@@ -115,7 +115,7 @@ def apply(db: str, *lines: dict[str, Any], atomic: bool = False) -> Result:
 def open_case(db: str, *, actor: str = HOLDER, kind: str = "adult", subject: str = "borger-4711",
               title: str = "Samlet forløb", permanent: bool = True) -> str:
     """Open a case through the CLI; its full id."""
-    result = stafet(db, "--json", "case", "open", "--subject", subject, "--kind", kind,
+    result = stafet(db, "--json", "case", "open", "--subject", subject, "--subject-kind", kind,
                     "--title", title, *(["--permanent"] if permanent else []), actor=actor)
     return str(result.json["case_id"])
 

@@ -11,13 +11,14 @@ from tests.cli._support import cases, installed, sqlite_url, stafet
 def test_generate_stores_cases_that_verify(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
 
-    report = stafet(db, "--json", "dev", "generate", "--cases", "2", "--events", "20", "--seed", "7").json
+    report = stafet(db, "--json", "dev", "generate", "--cases", "2", "--total-events", "20",
+                    "--seed", "7").json
 
     assert report["cases"] == 2 and report["events"] == 20 and report["events_before"] == 0
     assert sum(report["by_command"].values()) == report["commands"]
     assert len(cases(db)) == 2
     assert stafet(db, "--json", "verify").json["count"] == 20
-    people = stafet(db, "dev", "generate", "--cases", "1", "--events", "10")
+    people = stafet(db, "dev", "generate", "--cases", "1", "--total-events", "10")
     assert people.code == 0 and people.out.startswith("Generated 1 cases: ")
     assert "it now holds 30" in people.out
 
@@ -25,7 +26,8 @@ def test_generate_stores_cases_that_verify(tmp_path: Path) -> None:
 def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     for path in (first, second):
-        written = stafet(None, "dev", "generate", "--cases", "2", "--events", "30", "--jsonl", str(path))
+        written = stafet(None, "dev", "generate", "--cases", "2", "--total-events", "30",
+                         "--jsonl", str(path))
         assert written.code == 0, str(written)
     assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
     lines = first.read_text(encoding="utf-8").splitlines()
@@ -38,7 +40,7 @@ def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> No
 
 def test_the_batch_on_stdout_pipes_into_apply(tmp_path: Path) -> None:
     """As a shell runs it (in-process, click hands the command sys.stdout itself and all is well)."""
-    batch = installed("dev", "generate", "--cases", "2", "--events", "30", "--jsonl", "-")
+    batch = installed("dev", "generate", "--cases", "2", "--total-events", "30", "--jsonl", "-")
     assert batch.code == 0, str(batch)
     applied = stafet(sqlite_url(tmp_path / "stafet.db"), "apply", "-", stdin=batch.out)
     assert applied.code == 0, str(applied)

@@ -100,8 +100,8 @@ def test_case_show_json_has_the_fields_of_spec_11(store: dict[str, str]) -> None
 
 def test_case_show_json_exchange_while_offered_and_in_the_exchange_zone(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
-    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--kind", "adult", "--title", "T",
-                     "--permanent").json["case_id"]
+    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--subject-kind", "adult",
+                     "--title", "T", "--permanent").json["case_id"]
     assert stafet(db, "case", "join", case_id, "bo@socialcenter", "--kind", "authority").code == 0
     assert show(db, case_id)["exchange"] is None
 
@@ -118,8 +118,8 @@ def test_case_show_json_exchange_while_offered_and_in_the_exchange_zone(tmp_path
 
 def test_case_show_as_of_a_recorded_time(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
-    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--kind", "adult", "--title", "T",
-                     "--permanent").json["case_id"]
+    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--subject-kind", "adult",
+                     "--title", "T", "--permanent").json["case_id"]
     for text in ("første", "anden", "tredje"):
         assert stafet(db, "note", case_id, text).code == 0
     second = history(db, case_id)[1]["recorded_at"]
@@ -213,21 +213,21 @@ def test_baton_timeline(store: dict[str, str]) -> None:
 
 
 def test_attention_at_a_time(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "attention", "--at", "2026-07-01T12:00")).splitlines()
+    lines = _people(stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00")).splitlines()
     assert lines[0].split() == ["CASE", "FLAG", "SINCE", "HOLDER", "DETAIL"]
     overdue = next(line for line in lines if "agreement_overdue" in line)
     assert overdue.startswith(store["adult"][:8]) and "2 Jun 2026 00:00" in overdue
     assert_aligned([line for line in lines if not line.startswith("Caseload")])
 
-    answer = stafet(store["db"], "--json", "attention", "--at", "2026-07-01T12:00", "--flag",
+    answer = stafet(store["db"], "--json", "attention", "--as-of", "2026-07-01T12:00", "--flag",
                     "agreement_overdue").json
     assert set(answer) == {"flags", "caseload_over_limit"}
     assert [(f["case_id"], f["key"]) for f in answer["flags"]] == [(store["adult"], "A1")]
-    assert stafet(store["db"], "attention", "--at", "2026-01-01T00:00").out == "Nothing needs attention.\n"
+    assert stafet(store["db"], "attention", "--as-of", "2026-01-01T00:00").out == "Nothing needs attention.\n"
 
 
 def test_attention_detail_dates_are_readable(store: dict[str, str]) -> None:
-    text = stafet(store["db"], "attention", "--at", "2026-07-01T12:00", "--flag", "agreement_overdue").out
+    text = stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00", "--flag", "agreement_overdue").out
     assert "1 Jun 2026" in text and "2026-06-01" not in text
 
 
@@ -357,8 +357,8 @@ def test_projections_run_once_json(store: dict[str, str]) -> None:
 @pytest.fixture
 def small(tmp_path: Path) -> tuple[str, str]:
     db = sqlite_url(tmp_path / "stafet.db")
-    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--kind", "adult", "--title", "T",
-                     "--permanent").json["case_id"]
+    case_id = stafet(db, "--json", "case", "open", "--subject", "b-1", "--subject-kind", "adult",
+                     "--title", "T", "--permanent").json["case_id"]
     assert stafet(db, "plan", "accept", case_id, "--by", "citizen").code == 0
     return db, case_id
 

@@ -70,8 +70,8 @@ def _participant(case: dict[str, Any], ref: str) -> dict[str, Any]:
 
 
 VERBS = [
-    Verb("case open", ["--subject", "familie-8d21", "--kind", "family", "--title", "Bekymring for Emma",
-                       "--holder-title", "Pædagog, Solsikken"],
+    Verb("case open", ["--subject", "familie-8d21", "--subject-kind", "family",
+                       "--title", "Bekymring for Emma", "--holder-title", "Pædagog, Solsikken"],
          ["CaseOpened"], lambda c: c["holder"] == "mette@solsikken" and c["holder_temporary"]
          and c["subject_kind"] == "family" and c["status"] == "open",
          actor="mette@solsikken", base=()),
@@ -111,7 +111,8 @@ VERBS = [
     Verb("goal status", ["{case}", "G1", "in_progress", "--note", "Godt i gang"], ["GoalStatusChanged"],
          lambda c: c["plan"]["goals"][0]["status"] == "in_progress", setup=(ACCEPT, GOAL)),
     Verb("effort plan", ["{case}", "Ambulant behandling", "--law", "SEL", "--paragraph", "§ 101",
-                         "--provider", SOCIAL, "--from", "2026-03-01", "--to", "2026-12-31", "--goal", "G1"],
+                         "--provider", SOCIAL, "--starts-on", "2026-03-01", "--ends-on", "2026-12-31",
+                         "--goal", "G1"],
          ["EffortPlanned"], lambda c: c["plan"]["efforts"][0]["paragraph"] == "§ 101"
          and c["plan"]["efforts"][0]["goal_ids"] == ["G1"], setup=(ACCEPT, GOAL)),
     Verb("effort status", ["{case}", "E1", "started"], ["EffortStatusChanged"],
@@ -125,20 +126,20 @@ VERBS = [
          lambda c: c["plan"]["agreements"][0]["status"] == "cancelled", setup=(ACCEPT, AGREEMENT)),
     Verb("view", ["{case}", "Jeg vil gerne være tømrer."], ["CitizenViewRecorded"],
          lambda c: c["plan"]["citizen_views"][0]["text"] == "Jeg vil gerne være tømrer.", setup=(ACCEPT,)),
-    Verb("sectorplan link", ["{case}", "--kind", "Min Plan (LAB § 27)", "--owner", HOLDER, "--system",
+    Verb("sectorplan link", ["{case}", "--plan", "Min Plan (LAB § 27)", "--owner", HOLDER, "--system",
                              "Jobnet", "--reference", "MP-2026-0448213"],
          ["SectorPlanLinked"], lambda c: c["plan"]["sector_plans"][0]["reference"] == "MP-2026-0448213"),
-    Verb("consent give", ["{case}", "--by", "citizen", "--purpose", "behandling", "--to", ADDICTION,
-                          "--to", "@socialcenter", "--category", "misbrug", "--expires", soon(300)],
+    Verb("consent give", ["{case}", "--by", "citizen", "--purpose", "behandling", "--recipient", ADDICTION,
+                          "--recipient", "@socialcenter", "--category", "misbrug", "--expires", soon(300)],
          ["ConsentGiven"], lambda c: c["consents"][-1]["recipients"] == [ADDICTION, "@socialcenter"]
          and c["consents"][-1]["expires_on"] == soon(300)),
     Verb("consent revoke", ["{case}", "C1", "--reason", "Trukket tilbage af borgeren"], ["ConsentRevoked"],
          lambda c: c["consents"][0]["revoked_at"] is not None),
-    Verb("share", ["{case}", "Helbredsattest", "--with", SOCIAL, "--purpose", "koordinering",
+    Verb("share", ["{case}", "Helbredsattest", "--recipient", SOCIAL, "--purpose", "koordinering",
                    "--category", "helbred"], ["InformationShared"], lambda c: c["version"] == 4),
     Verb("meeting convene", ["{case}", "--at", f"{soon(10)}T10:00", "--place", "Jobcentret, lokale 3",
-                             "--place-agreed", "--invite", SOCIAL, "--agenda", "Status",
-                             "--agenda", "Aftaler"],
+                             "--place-agreed", "--invite", SOCIAL, "--item", "Status",
+                             "--item", "Aftaler"],
          ["MeetingConvened"], lambda c: c["meetings"][0]["agenda"] == ["Status", "Aftaler"]
          and c["meetings"][0]["place_agreed_with_citizen"]),
     Verb("meeting agenda", ["{case}", "M1", "--item", "Status", "--item", "Bolig"], ["MeetingAgendaChanged"],

@@ -278,16 +278,16 @@ def _cli_steps(case: str, text: str) -> list[tuple[str, list[str], bool]]:
                             "--due", soon()], True),
         ("effort plan --law", ["effort", "plan", case, "Bostøtte", "--law", text,
                                "--paragraph", "§ 85", "--provider", ADDICTION], True),
-        ("sectorplan link --system", ["sectorplan", "link", case, "--kind", "Handleplan",
+        ("sectorplan link --system", ["sectorplan", "link", case, "--plan", "Handleplan",
                                       "--owner", SOCIAL, "--system", text, "--reference",
                                       "HP-9"], True),
         ("case join --name", ["case", "join", case, "ny@kommunen", "--kind", "relative",
                               "--name", text], True),
         ("consent give --by citizen:NAME", ["consent", "give", case, "--by", f"citizen:{text}",
-                                            "--purpose", "koordinering", "--to", "@ppr",
+                                            "--purpose", "koordinering", "--recipient", "@ppr",
                                             "--category", "helbred"], True),
         ("meeting convene --place", ["meeting", "convene", case, "--at", "2030-01-02T10:00",
-                                     "--place", text, "--invite", SOCIAL, "--agenda", text],
+                                     "--place", text, "--invite", SOCIAL, "--item", text],
          True),
         ("meeting hold --agreement", ["meeting", "hold", case, "M1", "--attendee", SOCIAL,
                                       "--minutes", text, "--decision", text, "--agreement",
@@ -367,7 +367,7 @@ def test_huge_text_arguments_are_stored_or_refused_quickly(workdir: Path, size: 
         count = log_state(ledger)[0]
     text = ("Lang tekst æøå 🙂 " * (size // 10))[:size].strip()
     for argv in (["note", case, text], ["plan", "summary", case, text],
-                 ["case", "open", "--subject", "borger-2", "--kind", "adult", "--title", text]):
+                 ["case", "open", "--subject", "borger-2", "--subject-kind", "adult", "--title", text]):
         outcome = stafet_in_process(["--db", url, "--as", HOLDER, "--json", *argv])
         assert_no_crash(outcome)
         assert outcome.seconds < 10, f"{len(text)} characters took {outcome.seconds:.1f} s"
@@ -391,7 +391,7 @@ def test_a_cpr_number_as_the_subject_is_refused_in_one_line(cli_store: Store,
     """SPEC §2: the citizen is a pseudonymous reference, never a CPR number in clear."""
     count, _ = log_state(cli_store.ledger)
     outcome = stafet_in_process(["--db", cli_store.url, "--as", HOLDER, "case", "open",
-                                 "--subject", subject, "--kind", "adult", "--title", "Forløb"])
+                                 "--subject", subject, "--subject-kind", "adult", "--title", "Forløb"])
     assert_no_crash(outcome)
     assert outcome.code == 2, str(outcome)
     # (one with a space is refused first for the space: a reference is one word)

@@ -59,7 +59,7 @@ class Case:
 
     def due_at(self, moment: datetime) -> set[tuple[str, str]]:
         """(flag, key) of this case that `stafet attention --at` lists at that moment."""
-        out = stafet(self.ledger.storage.url, "attention", "--at", moment.isoformat(),
+        out = stafet(self.ledger.storage.url, "attention", "--as-of", moment.isoformat(),
                      as_json=True).json()
         return {(f["flag"], f["key"]) for f in out["flags"] if f["case_id"] == str(self.case_id)}
 
@@ -459,7 +459,7 @@ def test_attention_filters_by_holder_org_and_flag(
     assert listed("--org", "jobcenter") == {(expiring, "no_coordinating_meeting")}
     assert listed("--flag", "agreement_overdue") == {(overdue, "agreement_overdue")}
     later = (date.today() + timedelta(days=95)).isoformat() + "T12:00"
-    assert (expiring, "consent_expiring") in listed("--at", later)
+    assert (expiring, "consent_expiring") in listed("--as-of", later)
     text = stafet(url, "attention", "--holder", BO).out
     assert "agreement_overdue" in text and overdue[:8] in text
 
@@ -469,7 +469,7 @@ def test_attention_org_filter_matches_the_organisation_exactly(ledger: Ledger) -
     dash = Case(ledger, opener="nina@uu-odense", people=False)
     underscore = Case(ledger, opener="ole@uu_odense", people=False)
     assert _listed(url, "--org", "uu_odense") == [str(underscore.case_id)]
-    out = stafet(url, "attention", "--org", "uu_odense", "--at", "2026-02-01T12:00",
+    out = stafet(url, "attention", "--org", "uu_odense", "--as-of", "2026-02-01T12:00",
                  as_json=True).json()
     assert {f["case_id"] for f in out["flags"]} == {str(underscore.case_id)}, (
         f"{dash.case_id} is held at uu-odense")

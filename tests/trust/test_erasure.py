@@ -210,7 +210,7 @@ def test_erasure_end_to_end(db_url: str) -> None:
 def test_every_case_of_the_citizen_is_erased(example_store: ExampleStore) -> None:
     url = example_store.url
     opened = stafet(url, "--as", HOLDER, "--json", "case", "open", "--subject", FAMILY_REF,
-                    "--kind", "family", "--title", f"Lillebror {MARKER}", "--permanent")
+                    "--subject-kind", "family", "--title", f"Lillebror {MARKER}", "--permanent")
     assert opened.code == 0, opened.err
     second = opened.json()["case_id"]
 
@@ -235,7 +235,7 @@ def test_a_new_case_for_an_erased_citizen_leaves_the_old_case_readable_as_erased
     erased = stafet(url, "--as", DPO, "erase", "--subject", FAMILY_REF, "--reason", REASON)
     assert erased.code == 0, erased.err
     opened = stafet(url, "--as", HOLDER, "--json", "case", "open", "--subject", FAMILY_REF,
-                    "--kind", "family", "--title", "Nyt forløb for familien", "--permanent")
+                    "--subject-kind", "family", "--title", "Nyt forløb for familien", "--permanent")
     assert opened.code == 0, opened.err
     new_case = opened.json()["case_id"]
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 from pydantic import ValidationError
@@ -75,6 +75,25 @@ class Ctx:
 
     def emit_json(self, data: Any) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
+
+
+class Renamed(click.Option):
+    """An option whose first name is shown; the names after it are old spellings that still
+    work for one release but no longer appear in --help."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        names, text = record
+        for old in self.opts[1:]:
+            names = names.replace(f", {old}", "")
+        return names, text
+
+
+def choice_of(literal: Any) -> click.Choice[str]:
+    """A click choice of a domain type's values (one list, in the domain)."""
+    return click.Choice([str(v) for v in get_args(literal)])
 
 
 _pass_ctx = click.make_pass_decorator(Ctx)

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from stafet.cli.app import Ctx, cli, pass_ctx
-from stafet.cli.write import common_of, givers, run, write_options
+from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
 
 
 @cli.group()
@@ -16,7 +16,7 @@ def consent() -> None:
 
     \b
     Example:
-      stafet consent give 3fa85f --by citizen --purpose koordinering --to @ppr --category helbred
+      stafet consent give 3fa85f --by citizen --purpose koordinering --recipient @ppr --category helbred
       stafet consent revoke 3fa85f C1 --reason "Trukket tilbage af borgeren"
     """
 
@@ -24,11 +24,10 @@ def consent() -> None:
 @consent.command("give")
 @click.argument("case_ref", metavar="CASE")
 @click.option("--by", "given_by", multiple=True, required=True, metavar="ROLE",
-              help="citizen, custody_holder, guardian, lasting_power_of_attorney or youth; "
-              "optionally ROLE:NAME. Repeatable.")
+              help=f"Who consents ({GIVER_ROLES}), optionally ROLE:NAME. Repeatable.")
 @click.option("--purpose", required=True, help="What the information may be used for.")
-@click.option("--to", "recipients", multiple=True, required=True, metavar="RECIPIENT",
-              help="person@org, or @org for a whole organisation. Repeatable.")
+@click.option("--recipient", "--to", "recipients", cls=Renamed, multiple=True, required=True,
+              metavar="RECIPIENT", help="person@org, or @org for a whole organisation. Repeatable.")
 @click.option("--category", "categories", multiple=True, required=True,
               help="An information category, e.g. helbred. Repeatable.")
 @click.option("--expires", "expires_on", metavar="DATE", help="Last day the consent holds.")
@@ -42,7 +41,7 @@ def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
     \b
     Example:
       stafet --as mette@solsikken consent give 3fa85f --by custody_holder --by custody_holder \\
-          --purpose "tværfagligt samarbejde" --to @ppr --to @sundhedsplejen \\
+          --purpose "tværfagligt samarbejde" --recipient @ppr --recipient @sundhedsplejen \\
           --category trivsel --category sprog --expires 2027-01-12
     """
     common = common_of(kw)
@@ -72,7 +71,8 @@ def consent_revoke(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 @cli.command("share")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("description")
-@click.option("--with", "recipient", required=True, metavar="PERSON@ORG")
+@click.option("--recipient", "--with", "recipient", cls=Renamed, required=True,
+              metavar="PERSON@ORG", help="Who receives the information.")
 @click.option("--purpose", required=True)
 @click.option("--category", "categories", multiple=True, required=True)
 @write_options
@@ -82,7 +82,7 @@ def share(ctx: Ctx, case_ref: str, categories: tuple[str, ...], **kw: Any) -> No
 
     \b
     Example:
-      stafet --as birgit@solsikken share 3fa85f "TRAS-observationer" --with ole@ppr \\
+      stafet --as birgit@solsikken share 3fa85f "TRAS-observationer" --recipient ole@ppr \\
           --purpose "tværfagligt samarbejde" --category sprog
     """
     common = common_of(kw)

@@ -9,7 +9,7 @@ from typing import IO
 
 import click
 
-from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
 from stafet.domain.errors import InvalidCommand
 from stafet.ledger import Ledger
 from stafet.synthetic import EVENTS_PER_CASE, generate, load
@@ -30,8 +30,8 @@ def dev() -> None:
               help="How many cases (forløb) the municipality has.")
 @click.option("--seed", type=int, default=1, show_default=True,
               help="The same seed gives the same commands.")
-@click.option("--events", type=click.IntRange(min=2), default=None,
-              help=f"Events in all (default {EVENTS_PER_CASE} a case).")
+@click.option("--total-events", "--events", "events", cls=Renamed, type=click.IntRange(min=2),
+              default=None, help=f"Events in all (default {EVENTS_PER_CASE} a case).")
 @click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
               help="Commands stored together in one transaction.")
 @click.option("--jsonl", "jsonl", type=click.File("w", encoding="utf-8"), default=None,

@@ -6,9 +6,10 @@ from typing import Any
 
 import click
 
-from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.write import common_of, run, write_options
 from stafet.domain.errors import InvalidCommand
+from stafet.domain.values import MeetingKind
 
 
 @cli.group()
@@ -29,26 +30,28 @@ def meeting() -> None:
 @click.option("--place-agreed", "place_agreed_with_citizen", is_flag=True,
               help="The place was agreed with the citizen.")
 @click.option("--invite", "invited", multiple=True, required=True, metavar="PERSON@ORG")
-@click.option("--agenda", multiple=True, required=True, metavar="ITEM")
-@click.option("--kind", default="coordinating", show_default=True,
-              type=click.Choice(["coordinating", "follow_up"]))
+@click.option("--item", "--agenda", "agenda", cls=Renamed, multiple=True, required=True,
+              metavar="ITEM", help="An agenda item, one per --item.")
+@click.option("--follow-up", is_flag=True, help="A follow-up meeting (default: coordinating).")
+@click.option("--kind", type=choice_of(MeetingKind), hidden=True)  # the old spelling
 @click.option("--interpreter", "interpreter_language", metavar="LANGUAGE")
 @click.option("--advocate", "advocate_needed", is_flag=True, help="The citizen wants an advocate.")
 @write_options
 @pass_ctx
 def convene(ctx: Ctx, case_ref: str, invited: tuple[str, ...], agenda: tuple[str, ...],
-            **kw: Any) -> None:
+            follow_up: bool, kind: str | None, **kw: Any) -> None:
     """Convene a meeting (holder only).
 
     \b
     Example:
       stafet --as anne@jobcenter meeting convene 3fa85f --at 2026-03-06T10:00 \\
           --place "Jobcentret, lokale 3" --place-agreed --invite bo@socialcenter \\
-          --agenda "Status" --agenda "Aftaler"
+          --item "Status" --item "Aftaler"
     """
     common = common_of(kw)
+    kind = "follow_up" if follow_up else kind
     run(ctx, "meeting.convene", case_ref,
-        {**kw, "invited": list(invited), "agenda": list(agenda)}, common)
+        {**kw, "invited": list(invited), "agenda": list(agenda), "kind": kind}, common)
 
 
 @meeting.command("agenda")
@@ -59,7 +62,9 @@ def convene(ctx: Ctx, case_ref: str, invited: tuple[str, ...], agenda: tuple[str
 @write_options
 @pass_ctx
 def agenda(ctx: Ctx, case_ref: str, agenda: tuple[str, ...], **kw: Any) -> None:
-    """Change a meeting's agenda; within 2 days of the meeting it is flagged as late.
+    """Change a meeting's agenda; close to the meeting it is flagged as late.
+
+    Late means within the policy's late_agenda_days of the meeting (default 2).
 
     \b
     Example:
@@ -124,8 +129,9 @@ def cancel(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 @meeting.command("minutes-sent")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("meeting_id", metavar="MEETING")
-@click.option("--to", "recipients", multiple=True, metavar="PERSON@ORG",
-              help="Who got them (default: everyone invited).")
+@click.option("--recipient", "--to", "recipients", cls=Renamed, multiple=True,
+              metavar="PERSON@ORG", help="Who got them, one per --recipient (default: everyone "
+              "invited).")
 @write_options
 @pass_ctx
 def minutes_sent(ctx: Ctx, case_ref: str, recipients: tuple[str, ...], **kw: Any) -> None:

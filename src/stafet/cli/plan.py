@@ -6,11 +6,11 @@ from typing import Any
 
 import click
 
-from stafet.cli.app import Ctx, cli, pass_ctx
-from stafet.cli.write import common_of, givers, run, write_options
+from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
+from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
+from stafet.domain.values import EffortStatus, GiverRole, GoalLevel, GoalStatus
 
-GIVER_HELP = ("Who accepted: citizen, custody_holder, guardian, lasting_power_of_attorney or "
-              "youth; optionally ROLE:NAME. Repeatable.")
+GIVER_HELP = f"Who accepted ({GIVER_ROLES}), optionally ROLE:NAME. Repeatable."
 
 
 @cli.group()
@@ -74,7 +74,7 @@ def goal() -> None:
 @goal.command("set")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("text")
-@click.option("--level", required=True, type=click.Choice(["overall", "sub", "progression"]))
+@click.option("--level", required=True, type=choice_of(GoalLevel))
 @click.option("--parent", "parent_id", metavar="GOAL",
               help="The parent goal: an overall goal for a sub-goal, a sub-goal for a "
               "progression goal.")
@@ -114,8 +114,7 @@ def goal_revise(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 @goal.command("status")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("goal_id", metavar="GOAL")
-@click.argument("status", type=click.Choice(
-    ["open", "in_progress", "achieved", "partly_achieved", "not_achieved", "dropped"]))
+@click.argument("status", type=choice_of(GoalStatus))
 @click.option("--note", metavar="TEXT")
 @write_options
 @pass_ctx
@@ -147,8 +146,10 @@ def effort() -> None:
 @click.option("--law", required=True, help="LAB, SEL, Barnets Lov, Sundhedsloven, ...")
 @click.option("--paragraph", required=True, help="e.g. '§ 32'")
 @click.option("--provider", required=True, metavar="PERSON@ORG", help="Who delivers it.")
-@click.option("--from", "starts_on", metavar="DATE")
-@click.option("--to", "ends_on", metavar="DATE")
+@click.option("--starts-on", "--from", "starts_on", cls=Renamed, metavar="DATE",
+              help="The first day of the effort.")
+@click.option("--ends-on", "--to", "ends_on", cls=Renamed, metavar="DATE",
+              help="The last day of the effort.")
 @click.option("--goal", "goal_ids", multiple=True, metavar="GOAL", help="A goal it serves.")
 @write_options
 @pass_ctx
@@ -158,7 +159,7 @@ def effort_plan(ctx: Ctx, case_ref: str, goal_ids: tuple[str, ...], **kw: Any) -
     \b
     Example:
       stafet --as anne@jobcenter effort plan 3fa85f "Ambulant behandling" --law SEL \\
-          --paragraph "§ 101" --provider jens@misbrugscenter --from 2026-03-01 --goal G3
+          --paragraph "§ 101" --provider jens@misbrugscenter --starts-on 2026-03-01 --goal G3
     """
     common = common_of(kw)
     run(ctx, "effort.plan", case_ref, {**kw, "goal_ids": list(goal_ids)}, common)
@@ -167,8 +168,7 @@ def effort_plan(ctx: Ctx, case_ref: str, goal_ids: tuple[str, ...], **kw: Any) -
 @effort.command("status")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("effort_id", metavar="EFFORT")
-@click.argument("status", type=click.Choice(["planned", "started", "paused", "completed",
-                                             "stopped"]))
+@click.argument("status", type=choice_of(EffortStatus))
 @click.option("--note", metavar="TEXT")
 @write_options
 @pass_ctx
@@ -253,8 +253,7 @@ def agreement_cancel(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 @cli.command("view")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("text")
-@click.option("--by", "given_by", default="citizen", show_default=True, type=click.Choice(
-    ["citizen", "custody_holder", "guardian", "lasting_power_of_attorney", "youth"]))
+@click.option("--by", "given_by", default="citizen", show_default=True, type=choice_of(GiverRole))
 @click.option("--goal", "goal_id", metavar="GOAL", help="The goal the view is about.")
 @write_options
 @pass_ctx
@@ -275,14 +274,15 @@ def sectorplan() -> None:
 
     \b
     Example:
-      stafet sectorplan link 3fa85f --kind "Handleplan (SEL § 141)" --owner bo@socialcenter \
+      stafet sectorplan link 3fa85f --plan "Handleplan (SEL § 141)" --owner bo@socialcenter \
           --system Nexus --reference HP-118842
     """
 
 
 @sectorplan.command("link")
 @click.argument("case_ref", metavar="CASE")
-@click.option("--kind", required=True, help="e.g. 'Min Plan (LAB § 27)', 'Handleplan (SEL § 141)'.")
+@click.option("--plan", "--kind", "kind", cls=Renamed, required=True,
+              help="Which plan, e.g. 'Min Plan (LAB § 27)', 'Handleplan (SEL § 141)'.")
 @click.option("--owner", required=True, metavar="PERSON@ORG")
 @click.option("--system", required=True, help="The system it lives in, e.g. Nexus.")
 @click.option("--reference", required=True, help="Its id or address there.")
@@ -293,7 +293,7 @@ def sectorplan_link(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
     \b
     Example:
-      stafet --as anne@jobcenter sectorplan link 3fa85f --kind "Min Plan (LAB § 27)" \\
+      stafet --as anne@jobcenter sectorplan link 3fa85f --plan "Min Plan (LAB § 27)" \\
           --owner anne@jobcenter --system Jobnet --reference MP-2026-0448213
     """
     common = common_of(kw)

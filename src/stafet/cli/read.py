@@ -15,7 +15,7 @@ from typing import IO, Any
 import click
 import sqlalchemy as sa
 
-from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
 from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
 from stafet.domain.calendar import when
@@ -129,10 +129,11 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
 @click.option("--holder", metavar="PERSON@ORG", help="Only cases this coordinator holds.")
 @click.option("--org", metavar="ORG", help="Only cases held at this organisation.")
 @click.option("--flag", metavar="FLAG", help="Only this flag, e.g. agreement_overdue.")
-@click.option("--at", "at_time", metavar="TIME", help="As of this time instead of now.")
+@click.option("--as-of", "--at", "as_of", cls=Renamed, metavar="TIME",
+              help="As things stood at this time instead of now, e.g. 2026-05-01T12:00.")
 @pass_ctx
 def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
-              at_time: str | None) -> None:
+              as_of: str | None) -> None:
     """What needs attention across all cases now (SPEC §9), plus coordinators over caseload.
 
     \b
@@ -140,7 +141,7 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
       stafet attention
       stafet attention --holder anne@jobcenter --flag agreement_overdue
     """
-    now = parse_moment(at_time, "--at") if at_time else datetime.now(UTC)
+    now = parse_moment(as_of, "--as-of") if as_of else datetime.now(UTC)
     reader = ctx.reader
     t = rm_attention
     query = sa.select(t).where(t.c.since <= now, sa.or_(t.c.until.is_(None), t.c.until > now))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import click
 
 from stafet.application.unit_of_work import CommandResult
-from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.case import case
 from stafet.cli.render import table
 from stafet.domain.calendar import when
+from stafet.domain.policy import DEFAULT_POLICY
+from stafet.domain.values import BATON_KINDS, GiverRole, ParticipantKind, SubjectKind
 
 F = Callable[..., Any]
 
@@ -57,6 +59,9 @@ def common_of(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: kwargs.pop(k) for k in ("occurred_at", "command_id", "actor_role")}
 
 
+GIVER_ROLES = ", ".join(get_args(GiverRole))
+
+
 def givers(values: tuple[str, ...]) -> list[dict[str, str]]:
     """'custody_holder' or 'custody_holder:Name' -> {"role": ..., "name": ...}."""
     out = []
@@ -72,14 +77,15 @@ def givers(values: tuple[str, ...]) -> list[dict[str, str]]:
 @case.command("open")
 @click.option("--subject", "subject_ref", required=True, metavar="REF",
               help="The citizen's pseudonymous reference (never a CPR number).")
-@click.option("--kind", "subject_kind", required=True,
-              type=click.Choice(["adult", "child", "family"]), help="Who the case is about.")
+@click.option("--subject-kind", "--kind", "subject_kind", cls=Renamed, required=True,
+              type=choice_of(SubjectKind), help="Who the case is about (it selects the consent rules).")
 @click.option("--title", required=True, help="A short title for the course.")
 @click.option("--holder-kind", default="authority", show_default=True,
-              type=click.Choice(["authority", "provider"]), help="What you take part as.")
+              type=click.Choice(sorted(BATON_KINDS)), help="What you take part as.")
 @click.option("--holder-title", metavar="TEXT", help="Your title, e.g. 'Pædagog, Solsikken'.")
 @click.option("--permanent", is_flag=True,
-              help="You are the permanent holder (default: temporary, hand on within 7 days).")
+              help="You are the permanent holder (default: temporary; policy temporary_holder_days "
+              f"says hand on within {DEFAULT_POLICY.temporary_holder_days} days).")
 @write_options
 @pass_ctx
 def case_open(ctx: Ctx, permanent: bool, **kw: Any) -> None:
@@ -87,7 +93,7 @@ def case_open(ctx: Ctx, permanent: bool, **kw: Any) -> None:
 
     \b
     Example:
-      stafet --as mette@solsikken case open --subject familie-8d21 --kind family \\
+      stafet --as mette@solsikken case open --subject familie-8d21 --subject-kind family \\
           --title "Bekymring for Emma" --holder-title "Pædagog"
     """
     common = common_of(kw)
@@ -97,9 +103,8 @@ def case_open(ctx: Ctx, permanent: bool, **kw: Any) -> None:
 @case.command("join")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("participant", metavar="PERSON@ORG")
-@click.option("--kind", required=True, type=click.Choice(
-    ["authority", "provider", "volunteer", "citizen", "relative", "advocate", "interpreter"]),
-    help="What they take part as.")
+@click.option("--kind", required=True, type=choice_of(ParticipantKind),
+              help="What they take part as.")
 @click.option("--title", metavar="TEXT", help="Their title or relation, e.g. 'Psykolog, PPR'.")
 @click.option("--name", "participant_name", metavar="TEXT", help="Their name (optional).")
 @write_options
