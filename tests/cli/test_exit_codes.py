@@ -108,7 +108,7 @@ USAGE_ERRORS = [
     pytest.param(["case", "show", "{case}", "--as-of", "notadate"], "--as-of 'notadate' is not a time",
                  id="bad-as-of"),
     pytest.param(["case", "show", "{case}", "--as-of", "2026-13-45T10:00"], "is not a time", id="bad-month"),
-    pytest.param(["attention", "--as-of", "i morgen"], "--as-of 'i morgen' is not a time", 
+    pytest.param(["attention", "--as-of", "i morgen"], "--as-of 'i morgen' is not a time",
                  id="bad-attention-at"),
     pytest.param(["agreement", "make", "{case}", "x", "--responsible", SOCIAL, "--due", "tomorrow"],
                  "due_on", id="bad-due-date"),
