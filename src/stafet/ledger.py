@@ -45,6 +45,11 @@ if TYPE_CHECKING:
     from stafet.storage.access import AccessLog
     from stafet.storage.verify import Digest, Report
 
+def system_clock() -> datetime:
+    """Now, in UTC: the one place the ledger reads the system's time (tests pass a clock)."""
+    return datetime.now(UTC)
+
+
 class Ledger(CommandVerbs):
     def __init__(
         self,
@@ -64,7 +69,7 @@ class Ledger(CommandVerbs):
         cases stay in memory between commands (0: none)."""
         self.storage: StorageConfig = parse_db_url(db_url)
         self.policy = policy
-        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.clock: Callable[[], datetime] = clock or system_clock
         self.store = CaseStore(self.storage, snapshot_interval=snapshot_interval,
                                case_cache_size=case_cache_size)
         self.update_read_models = (

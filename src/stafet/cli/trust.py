@@ -85,7 +85,8 @@ def digest_cmd(ctx: Ctx) -> None:
         click.echo(f"BROKEN at position {report.seq}: {report.problem}; no digest taken.",
                    err=True)
         sys.exit(1)
-    click.echo(Digest(count=report.count, head=report.head).dumps())
+    click.echo(Digest(count=report.count, head=report.head,
+                      taken_at=ctx.ledger.clock().isoformat()).dumps())
 
 
 @cli.group("access-log", invoke_without_command=True)

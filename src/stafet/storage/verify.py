@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +23,7 @@ class Digest:
 
     count: int
     head: str
-    taken_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    taken_at: str  # ISO time, by the ledger's clock
 
     def dumps(self) -> str:
         return json.dumps({"format": "stafet-digest-v1", "count": self.count, "head": self.head,
