@@ -372,7 +372,8 @@ class EraseCase(CaseCommand):
 # What a person or a batch may send. Erasure is not among them: it is one act with the key's
 # deletion (Ledger.erase_subject, `stafet erase`), never an event on its own.
 COMMANDS: dict[str, type[Command]] = {
-    name: cls for name, cls in Command.REGISTRY.items() if cls is not EraseCase
+    name: cls for name, cls in Command.REGISTRY.items()
+    if issubclass(cls, CaseCommand | OpenCase) and cls is not EraseCase
 }
 
 

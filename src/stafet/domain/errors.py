@@ -40,3 +40,10 @@ class ConcurrencyConflict(StafetError):
     """Someone else changed the case at the same moment, and retrying did not help."""
 
     code = "conflict"
+
+
+class NotAllowed(RuleViolation):
+    """Refused by the authorisation policy: this actor may not do or read this. Nothing was
+    stored or shown; the refusal itself is access-logged."""
+
+    code = "not_allowed"

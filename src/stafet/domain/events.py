@@ -38,14 +38,10 @@ class ConsentGiver(BaseModel):
     name: str | None = None
 
 
-class CaseEvent(BaseModel):
-    """The envelope every event carries."""
+class Envelope(BaseModel):
+    """What every recorded event carries: where it sits in the log, who, and when."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    TYPES: ClassVar[dict[str, type[CaseEvent]]] = {}
-    PERSONAL: ClassVar[tuple[str, ...]] = ()
-    """Fields holding the citizen's personal data (dotted paths; ``[]`` for each list item).
-    They are stored encrypted with the citizen's own key and read "[erased]" after erasure."""
 
     originator_id: UUID
     originator_version: int
@@ -54,14 +50,6 @@ class CaseEvent(BaseModel):
     actor_role: str | None = None
     occurred_at: datetime | None = None
     command_id: str | None = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        CaseEvent.TYPES[cls.__name__] = cls
-
-    @property
-    def case_id(self) -> UUID:
-        return self.originator_id
 
     @property
     def position(self) -> int:
@@ -74,7 +62,24 @@ class CaseEvent(BaseModel):
 
     def data(self) -> dict[str, Any]:
         """The event's own fields, without the envelope."""
-        return self.model_dump(mode="json", exclude=set(CaseEvent.model_fields))
+        return self.model_dump(mode="json", exclude=set(Envelope.model_fields))
+
+
+class CaseEvent(Envelope):
+    """An event of one case (its stream is the case)."""
+
+    TYPES: ClassVar[dict[str, type[CaseEvent]]] = {}
+    PERSONAL: ClassVar[tuple[str, ...]] = ()
+    """Fields holding the citizen's personal data (dotted paths; ``[]`` for each list item).
+    They are stored encrypted with the citizen's own key and read "[erased]" after erasure."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CaseEvent.TYPES[cls.__name__] = cls
+
+    @property
+    def case_id(self) -> UUID:
+        return self.originator_id
 
 
 # -- the case ---------------------------------------------------------------------------

@@ -119,7 +119,8 @@ def _(e: ev.ParticipantJoined, s: CaseState) -> dict[str, Any]:
 
 @_apply.register
 def _(e: ev.ParticipantLeft, s: CaseState) -> dict[str, Any]:
-    left = s.participants[e.ref].model_copy(update={"active": False, "left_at": e.effective_at})
+    left = s.participants[e.ref].model_copy(
+        update={"active": False, "left_at": e.effective_at, "left_position": e.originator_version})
     return {"participants": _put(s.participants, e.ref, left)}
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import NoReturn, TypeVar
 
 from stafet.domain.calendar import when
-from stafet.domain.errors import RuleViolation
+from stafet.domain.errors import NotAllowed, RuleViolation
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState, Consent, Participant
 from stafet.domain.values import BATON_KINDS, local_date, recipient_covers
@@ -32,6 +32,13 @@ def require_not_erased(state: CaseState) -> None:
 def require_open(state: CaseState) -> None:
     if state.status != "open":
         refuse("case.closed", "the case is closed; reopen it before writing to it")
+
+
+def require_actor_takes_part(state: CaseState, actor: str) -> None:
+    """Only the case's own active participants write into it (an authorisation refusal)."""
+    if state.active_participant(actor) is None:
+        raise NotAllowed(f"{actor} (you) is not an active participant of this case",
+                         code="participant.unknown")
 
 
 def require_participant(state: CaseState, ref: str, who: str | None = None) -> Participant:

@@ -68,6 +68,7 @@ class Participant(_Frozen):
     active: bool = True
     joined_at: datetime
     left_at: datetime | None = None
+    left_position: int | None = None  # the entry that took them off (None in older snapshots)
 
     @property
     def may_hold_baton(self) -> bool:

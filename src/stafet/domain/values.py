@@ -82,6 +82,16 @@ ParticipantRef = Annotated[
 Recipient = Annotated[str, BeforeValidator(_lower), AfterValidator(_recipient)]
 """A consent recipient: one person (``person@org``) or a whole organisation (``@org``)."""
 
+
+def _org(value: str) -> str:
+    if not _ORG.match(value):
+        raise ValueError("must be an organisation's name, for example jobcenter-odense")
+    return value.lstrip("@")
+
+
+Org = Annotated[str, BeforeValidator(_lower), AfterValidator(_org)]
+"""An organisation, the part after the @ of ``person@org``; stored lower-case, without @."""
+
 SubjectRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^\S+$"),

@@ -23,10 +23,10 @@ from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import DECIDERS
 from stafet.domain.events import CaseEvent, PersonalDataErased
 from stafet.domain.rules import (
+    require_actor_takes_part,
     require_not_before,
     require_not_erased,
     require_open,
-    require_participant,
 )
 from stafet.domain.state import CaseState
 
@@ -46,8 +46,7 @@ def decide(state: CaseState | None, command: Command, ctx: Context) -> list[Case
         return [ctx.event(state, PersonalDataErased, reason=command.reason)]
     if not isinstance(command, ReopenCase):
         require_open(state)
-    # Only the case's own participants write into it.
-    require_participant(state, command.actor, f"{command.actor} (you)")
+    require_actor_takes_part(state, command.actor)
     if command.occurred_at is not None and isinstance(command, _BATON_MOVES):
         # Never zero holders, in business time too: the baton moves in order. (A note may
         # well tell of something from before; the baton's own story may not be rewritten.)

@@ -157,15 +157,25 @@ def make_agreement(s: CaseState, c: MakeAgreement, ctx: Context) -> list[ev.Case
     return [agreement_made(s, c, ctx, replaces=c.replaces)]
 
 
+def _require_answerable(s: CaseState, agreement: Agreement, actor: str, doing: str) -> None:
+    """An agreement is closed by whoever answers for it, or by the holder who coordinates."""
+    if actor not in (agreement.responsible, s.baton.holder):
+        refuse("agreement.not_responsible",
+               f"only {agreement.responsible} (responsible) or the holder ({s.baton.holder}) "
+               f"can {doing} agreement {agreement.agreement_id}")
+
+
 @handles(CompleteAgreement)
 def complete_agreement(s: CaseState, c: CompleteAgreement, ctx: Context) -> list[ev.CaseEvent]:
-    _require_open_agreement(s, c.agreement_id)
+    agreement = _require_open_agreement(s, c.agreement_id)
+    _require_answerable(s, agreement, c.actor, "complete")
     return [ctx.event(s, ev.AgreementCompleted, agreement_id=c.agreement_id, note=c.note)]
 
 
 @handles(CancelAgreement)
 def cancel_agreement(s: CaseState, c: CancelAgreement, ctx: Context) -> list[ev.CaseEvent]:
-    _require_open_agreement(s, c.agreement_id)
+    agreement = _require_open_agreement(s, c.agreement_id)
+    _require_answerable(s, agreement, c.actor, "cancel")
     return [ctx.event(s, ev.AgreementCancelled, agreement_id=c.agreement_id, reason=c.reason)]
 
 
