@@ -34,6 +34,7 @@ from stafet.projections import consents as consents_module
 from stafet.projections.base import Rows, metadata
 from stafet.projections.events import rm_events
 
+from stafet.domain.administration import AdminEvent
 from stafet.domain.events import CaseEvent, CaseOpened, PersonalDataErased
 from stafet.domain.evolve import evolve
 from stafet.domain.policy import Policy
@@ -86,7 +87,7 @@ class EventSource(Protocol):
     def head(self) -> int:
         """The position of the newest event (0 for an empty log)."""
 
-    def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent]]:
+    def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent | AdminEvent]]:
         """Up to ``limit`` events after a position, each with its position."""
 
     def case(self, case_id: UUID, version: int | None = None) -> CaseState:
@@ -209,6 +210,8 @@ class ReadModels:
                 rows = Rows(conn)
                 erased: list[UUID] = []
                 for position, event in batch:
+                    if not isinstance(event, CaseEvent):
+                        continue  # the administration's events: no read model holds them
                     if isinstance(event, PersonalDataErased):
                         # What this runner remembers of the case was read with the key.
                         self._cache.pop(event.originator_id, None)

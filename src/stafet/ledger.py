@@ -31,7 +31,17 @@ from stafet.application.unit_of_work import (
     earlier_result,
 )
 from stafet.application.verbs import CaseId, CommandVerbs
-from stafet.domain.commands import Command, build_command
+from stafet.domain.administration import (
+    AppointFirstAdmin,
+    GrantRole,
+    RevokeRole,
+    RoleName,
+    Roles,
+    require_role,
+)
+from stafet.domain.authorisation import INTEGRITY_ROLES, require_any_role
+from stafet.domain.commands import Command, build_command, valid_actor
+from stafet.domain.errors import InvalidCommand, NotAllowed
 from stafet.domain.events import CaseEvent
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.domain.state import CaseState
@@ -41,8 +51,9 @@ from stafet.storage.url import StorageConfig, parse_db_url
 
 if TYPE_CHECKING:
     from stafet.application.batch import LineProgress
+    from stafet.application.integrity import Verification
     from stafet.projections.runner import ReadModels
-    from stafet.storage.access import AccessLog
+    from stafet.storage.access import AccessLog, Pruned
     from stafet.storage.verify import Digest, Report
 
 def system_clock() -> datetime:
@@ -167,6 +178,30 @@ class Ledger(CommandVerbs):
 
     # -- administration ----------------------------------------------------------------------
 
+    def roles(self) -> Roles:
+        """Who holds which role (admin, dpo, auditor, team_leader, feed). The policy's own read;
+        people list them with ``list_roles``."""
+        return self.store.roles()
+
+    def list_roles(self, *, actor: str) -> Roles:
+        """Who holds which role: for an administrator, an auditor or the DPO."""
+        self._allowed(actor, "roles", lambda roles: require_any_role(
+            actor, roles, INTEGRITY_ROLES, "list the roles"))
+        return self.store.roles()
+
+    def appoint_first_admin(self, actor: str) -> CommandResult:
+        """Start the administration with its first administrator: possible once per ledger."""
+        return self.execute(AppointFirstAdmin(actor=actor))
+
+    def grant_role(self, *, actor: str, role: RoleName, to: str, org: str | None = None,
+                   ) -> CommandResult:
+        """An administrator grants a role (``team_leader`` for one organisation, ``org``)."""
+        return self.execute(GrantRole(actor=actor, role=role, to=to, org=org))
+
+    def revoke_role(self, *, actor: str, role: RoleName, to: str, org: str | None = None,
+                    reason: str | None = None) -> CommandResult:
+        return self.execute(RevokeRole(actor=actor, role=role, to=to, org=org, reason=reason))
+
     @property
     def access_log(self) -> AccessLog:
         if self._access_log is None:
@@ -175,15 +210,55 @@ class Ledger(CommandVerbs):
             self._access_log = AccessLog.for_store(self.store)
         return self._access_log
 
-    def erase_subject(self, actor: str, subject_ref: str, reason: str) -> list[UUID]:
-        """Crypto-shred a citizen (see ``stafet.application.erasure``); returns their cases."""
+    def erase_subject(self, *, actor: str, subject_ref: str, reason: str,
+                      confirm: str) -> list[UUID]:
+        """Crypto-shred a citizen (``stafet.application.erasure``): the data protection officer
+        alone, with the citizen's reference given twice (``confirm``). Returns their cases."""
         from stafet.application.erasure import erase_subject
 
+        if confirm != subject_ref:
+            raise InvalidCommand("the citizen's reference and its confirmation differ; give the "
+                                 "same reference twice (nothing was erased).")
+        self._allowed(actor, "erase", lambda roles: require_role(
+            roles, actor, "dpo", "erase a citizen's personal data"), subject_ref=subject_ref)
         return erase_subject(self, actor, subject_ref, reason)
 
-    def verify(self, expected: Digest | None = None,
-               progress: Callable[[int], None] | None = None) -> Report:
-        """Recompute the hash chain over every event (and check it against a digest)."""
-        from stafet.storage.verify import verify
+    def prune_access_log(self, *, actor: str, reason: str,
+                         keep_days: int | None = None) -> Pruned | None:
+        """Remove access-log entries past retention (the data protection officer alone); the
+        prune is recorded in the event log with who, how far and why."""
+        from stafet.application.integrity import prune_access_log
 
-        return verify(self.store.recorder, expected, progress)
+        self._allowed(actor, "prune", lambda roles: require_role(
+            roles, actor, "dpo", "prune the access log"))
+        days = self.policy.access_log_retention_days if keep_days is None else keep_days
+        return prune_access_log(self, actor, days, reason)
+
+    def verify(self, *, actor: str, expected: Digest | None = None,
+               progress: Callable[[int], None] | None = None) -> Verification:
+        """Recompute the hash chains of the event log and the access log (and check them
+        against a digest kept elsewhere). An auditor's, administrator's or DPO's act."""
+        from stafet.application.integrity import verify_ledger
+
+        self._allowed(actor, "verify", lambda roles: require_any_role(
+            actor, roles, INTEGRITY_ROLES, "verify the log"))
+        return verify_ledger(self, expected, progress)
+
+    def digest(self, *, actor: str) -> tuple[Report, Digest | None]:
+        """The log's head to keep elsewhere (None when the log does not verify)."""
+        from stafet.application.integrity import take_digest
+
+        self._allowed(actor, "digest", lambda roles: require_any_role(
+            actor, roles, INTEGRITY_ROLES, "take a digest of the log"))
+        return take_digest(self)
+
+    def _allowed(self, actor: str, action: str, check: Callable[[Roles], None],
+                 subject_ref: str | None = None) -> None:
+        """Ask the policy; a refusal is written to the access log, then raised."""
+        who = valid_actor(actor)
+        try:
+            check(self.roles())
+        except NotAllowed:
+            self.access_log.record(at=self.clock(), actor=who, action=action, purpose=None,
+                                   subject_ref=subject_ref, refused=True)
+            raise

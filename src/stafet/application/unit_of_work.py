@@ -19,10 +19,17 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError
 from pydantic import BaseModel
 
-from stafet.domain.commands import CaseCommand, Command, OpenCase
+from stafet.domain.administration import (
+    ADMINISTRATION_ID,
+    AdminCommand,
+    Roles,
+    decide_admin,
+    project_roles,
+)
+from stafet.domain.commands import CaseCommand, Command, EraseCase, OpenCase
 from stafet.domain.decide import Context, decide
 from stafet.domain.errors import ConcurrencyConflict, RuleViolation
-from stafet.domain.events import CaseEvent
+from stafet.domain.events import Envelope
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import Policy
 from stafet.domain.rules import refuse_erased
@@ -68,9 +75,17 @@ class UnitOfWork:
         self.after_commit = after_commit
         self.loaded_versions: dict[UUID, int] = {}
         self.states: dict[UUID, CaseState] = {}
-        self.events: list[CaseEvent] = []
+        self.events: list[Envelope] = []
         self.records: list[CommandRecord] = []
         self.results: dict[str, tuple[str, CommandResult]] = {}
+        self._roles: Roles | None = None
+
+    def roles(self) -> Roles:
+        """The roles as stored, with what this unit decided about them."""
+        if self._roles is None:
+            self._roles = self.store.roles()
+            self.loaded_versions[ADMINISTRATION_ID] = self._roles.version
+        return self._roles
 
     def state(self, case_id: UUID) -> CaseState:
         if case_id not in self.states:
@@ -89,22 +104,15 @@ class UnitOfWork:
                 return earlier.model_copy(update={"replayed": True})
             if stored := earlier_result(self.store, command, fingerprint):
                 return stored
-        state = self.state(command.case_id) if isinstance(command, CaseCommand) else None
-        ctx = Context(
-            command=command, now=self.clock(), policy=self.policy,
-            new_case_id=uuid4() if isinstance(command, OpenCase) else None,
-        )
-        events = decide(state, command, ctx)
-        new_state = project_case(state, events)
-        assert new_state is not None
-        if state is None:
-            self.loaded_versions[new_state.id] = 0
-        self.states[new_state.id] = new_state
+        if isinstance(command, AdminCommand):
+            stream, version, events = self._decide_admin(command)
+        else:
+            stream, version, events = self._decide_case(command)
         self.events.extend(events)
         result = CommandResult(
-            case_id=new_state.id,
+            case_id=stream,
             command=command.name,
-            version=new_state.version,
+            version=version,
             events=[StoredEventRef(position=e.originator_version, type=type(e).__name__)
                     for e in events],
         )
@@ -115,6 +123,31 @@ class UnitOfWork:
                 fingerprint=fingerprint, result=result.model_dump(mode="json"),
             ))
         return result
+
+    def _decide_case(self, command: Command) -> tuple[UUID, int, list[Envelope]]:
+        state = self.state(command.case_id) if isinstance(command, CaseCommand) else None
+        erasing = isinstance(command, EraseCase)
+        ctx = Context(
+            command=command, now=self.clock(), policy=self.policy,
+            new_case_id=uuid4() if isinstance(command, OpenCase) else None,
+            roles=self.roles() if erasing else None,
+            key_deleted=isinstance(command, EraseCase)
+            and self.store.keys.key_for_case(command.case_id) is None,
+        )
+        events = decide(state, command, ctx)
+        new_state = project_case(state, events)
+        assert new_state is not None
+        if state is None:
+            self.loaded_versions[new_state.id] = 0
+        self.states[new_state.id] = new_state
+        return new_state.id, new_state.version, list(events)
+
+    def _decide_admin(self, command: AdminCommand) -> tuple[UUID, int, list[Envelope]]:
+        roles = self.roles()
+        events = decide_admin(roles, command, self.clock())
+        self._roles = project_roles(roles, events)
+        assert self._roles is not None
+        return ADMINISTRATION_ID, self._roles.version, list(events)
 
     def commit(self) -> None:
         if not self.events:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from stafet.cli import (  # noqa: F401  (each module registers its verbs)
+    admin,
     apply,
     case,
     consent,

@@ -43,20 +43,3 @@ def correct(ctx: Ctx, case_ref: str, **kw: Any) -> None:
     """
     common = common_of(kw)
     run(ctx, "correct", case_ref, kw, common)
-
-
-@cli.command("init")
-@pass_ctx
-def init(ctx: Ctx) -> None:
-    """Create the store (tables) at --db / STAFET_DB if it does not exist yet.
-
-    \b
-    Example:
-      stafet --db sqlite:///stafet.db init
-      stafet --db postgresql+psycopg://stafet@db.kommune.local/stafet init
-    """
-    ledger = ctx.ledger  # constructing the ledger creates the tables
-    if ctx.as_json:
-        ctx.emit_json({"db": ledger.storage.display_url, "backend": ledger.storage.backend})
-    else:
-        click.echo(f"Ready: {ledger.storage.display_url} ({ledger.storage.backend})")

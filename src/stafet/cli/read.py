@@ -20,6 +20,7 @@ from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
+from stafet.domain.events import CaseEvent
 from stafet.projections.attention import rm_attention
 from stafet.projections.base import metadata
 from stafet.projections.caseload import rm_caseload
@@ -258,5 +259,7 @@ def _event_rows(ctx: Ctx) -> Any:
     position = 0
     while batch := ctx.ledger.store.read_after(position, 1000):
         for position, event in batch:
+            if not isinstance(event, CaseEvent):
+                continue  # the administration's stream is not a case
             yield {"notification_id": position, "case_id": str(event.originator_id),
                    **event_json(event)}

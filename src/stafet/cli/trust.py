@@ -12,6 +12,7 @@ from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
+from stafet.domain.policy import DEFAULT_POLICY
 from stafet.storage.verify import Digest
 
 
@@ -37,6 +38,7 @@ def verify_cmd(ctx: Ctx, digest_file: IO[str] | None) -> None:
             expected = Digest.loads(digest_file.read())
         except (ValueError, KeyError) as error:
             raise InvalidCommand(f"the digest file cannot be read: {error}.") from None
+    actor = ctx.require_actor()
     total = ctx.ledger.store.head()
     started = time.perf_counter()
     with click.progressbar(length=max(total, 1), label="Verifying", file=sys.stderr,
@@ -47,15 +49,15 @@ def verify_cmd(ctx: Ctx, digest_file: IO[str] | None) -> None:
             bar.update(count - done[0])
             done[0] = count
 
-        report = ctx.ledger.verify(expected, progress)
+        found = ctx.ledger.verify(actor=actor, expected=expected, progress=progress)
+    report = found.events
     seconds = time.perf_counter() - started
     rate = report.count / seconds if seconds else 0
-    access_ok, access_entries, access_problem = ctx.ledger.access_log.verify()
+    access_ok, access_entries, access_problem = (
+        found.access_ok, found.access_entries, found.access_problem)
     if ctx.as_json:
-        ctx.emit_json({**report.as_json(), "seconds": round(seconds, 3),
-                       "events_per_second": round(rate),
-                       "access_log": {"ok": access_ok, "entries": access_entries,
-                                      "problem": access_problem}})
+        ctx.emit_json({**found.as_json(), "seconds": round(seconds, 3),
+                       "events_per_second": round(rate)})
     elif report.ok:
         click.echo(f"Intact: {report.count:,} events, head {report.head} "
                    f"({seconds:.1f} s, {rate:,.0f} events/s)"
@@ -80,13 +82,12 @@ def digest_cmd(ctx: Ctx) -> None:
     Example:
       stafet digest > digest-2026-11-24.json
     """
-    report = ctx.ledger.verify()
-    if not report.ok:
+    report, digest = ctx.ledger.digest(actor=ctx.require_actor())
+    if digest is None:
         click.echo(f"BROKEN at position {report.seq}: {report.problem}; no digest taken.",
                    err=True)
         sys.exit(1)
-    click.echo(Digest(count=report.count, head=report.head,
-                      taken_at=ctx.ledger.clock().isoformat()).dumps())
+    click.echo(digest.dumps())
 
 
 @cli.group("access-log", invoke_without_command=True)
@@ -118,9 +119,11 @@ def access_log(click_ctx: click.Context, subject_ref: str | None) -> None:
 
 @access_log.command("prune")
 @click.option("--keep-days", type=click.IntRange(min=0, max=36_500),
-              help="Keep this many days (default: the policy's, 183).")
+              help="Keep this many days (default: the policy's access_log_retention_days, "
+              f"{DEFAULT_POLICY.access_log_retention_days}).")
+@click.option("--reason", metavar="TEXT", help="Why (default: the retention period ended).")
 @pass_ctx
-def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:
+def access_log_prune(ctx: Ctx, keep_days: int | None, reason: str | None) -> None:
     """Remove access-log entries older than the retention period, and say what went.
 
     The rest still verifies: an anchor records the chain's head at the cut.
@@ -130,12 +133,17 @@ def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:
       stafet access-log prune
     """
     days = ctx.ledger.policy.access_log_retention_days if keep_days is None else keep_days
-    removed, cutoff = ctx.ledger.access_log.prune(ctx.ledger.clock(), days)
+    pruned = ctx.ledger.prune_access_log(
+        actor=ctx.require_actor(), keep_days=days,
+        reason=reason or f"the retention period of {days} days ended")
     if ctx.as_json:
-        ctx.emit_json({"removed": removed, "before": cutoff.isoformat() if cutoff else None})
-    elif removed:
-        click.echo(f"Removed {removed} access-log entries from before {when(cutoff)} "
-                   f"(retention {days} days).")
+        ctx.emit_json({"removed": pruned.removed if pruned else 0,
+                       "before": pruned.cutoff.isoformat() if pruned else None,
+                       "through": pruned.through_seq if pruned else None})
+    elif pruned:
+        click.echo(f"Removed {pruned.removed} access-log entries from before "
+                   f"{when(pruned.cutoff)} (retention {days} days); the prune is recorded in "
+                   "the log.")
     else:
         click.echo(f"Nothing to remove: no entries older than {days} days.")
 
@@ -143,10 +151,12 @@ def access_log_prune(ctx: Ctx, keep_days: int | None) -> None:
 @cli.command("erase")
 @click.option("--subject", "subject_ref", required=True, metavar="REF",
               help="The citizen's reference (as given when their case was opened).")
+@click.option("--confirm", metavar="REF",
+              help="The same reference again (asked for at the terminal when left out).")
 @click.option("--reason", required=True, metavar="TEXT",
               help="Why, e.g. 'retention period ended'. Keep personal data out of it.")
 @pass_ctx
-def erase(ctx: Ctx, subject_ref: str, reason: str) -> None:
+def erase(ctx: Ctx, subject_ref: str, confirm: str | None, reason: str) -> None:
     """Erase a citizen's personal data everywhere, keeping the proof that the log is intact.
 
     Deletes the citizen's key (crypto-shredding): their personal fields then read "[erased]"
@@ -154,11 +164,22 @@ def erase(ctx: Ctx, subject_ref: str, reason: str) -> None:
     their cases; `stafet verify` still passes.
 
     \b
+    Irreversible, so the data protection officer alone may do it, and the citizen's reference
+    is given twice (--confirm, or typed again when asked).
+
+    \b
     Example:
-      stafet --as dpo@kommunen erase --subject borger-3c9e41 --reason "Slettefrist udløbet"
+      stafet --as dpo@kommunen erase --subject borger-3c9e41 --confirm borger-3c9e41 \\
+          --reason "Slettefrist udløbet"
     """
     actor = ctx.require_actor()
-    cases = ctx.ledger.erase_subject(actor, subject_ref, reason)
+    if confirm is None:
+        if not sys.stdin.isatty():
+            raise InvalidCommand("confirm the citizen's reference: give it again with --confirm "
+                                 "(nothing was erased).")
+        confirm = click.prompt("Type the citizen's reference again to confirm", err=True)
+    cases = ctx.ledger.erase_subject(actor=actor, subject_ref=subject_ref, reason=reason,
+                                     confirm=str(confirm))
     if ctx.as_json:
         ctx.emit_json({"erased_cases": [str(c) for c in cases]})
     else:

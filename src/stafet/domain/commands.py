@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.values import (
@@ -406,3 +406,17 @@ def build_command(name: str, fields: dict[str, Any]) -> Command:
         return cls.model_validate(fields)
     except ValidationError as error:
         raise InvalidCommand(describe_validation_error(error, name)) from None
+
+
+_ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef)
+
+
+def valid_actor(actor: str | None) -> str:
+    """Who acts or reads, as ``person@org``; anything else is refused before anything runs."""
+    try:
+        return _ACTOR.validate_python(actor)
+    except ValidationError:
+        raise InvalidCommand(
+            "say who you are: --as person@org (every act and every read of personal data is "
+            "checked and logged)."
+        ) from None

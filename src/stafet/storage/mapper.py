@@ -13,11 +13,13 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import BaseModel
 
+from stafet.domain.administration import ADMIN_EVENT_TYPES
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
 from stafet.domain.state import CaseSnapshot, CaseState
 from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore, open_bytes, seal, seal_bytes, unseal
 
-TOPICS: dict[str, type[BaseModel]] = {**EVENT_TYPES, "CaseSnapshot": CaseSnapshot}
+TOPICS: dict[str, type[BaseModel]] = {
+    **EVENT_TYPES, **ADMIN_EVENT_TYPES, "CaseSnapshot": CaseSnapshot}
 _ENVELOPE_KEYS = {"originator_id", "originator_version"}
 
 
@@ -33,7 +35,7 @@ class PydanticMapper(Mapper[Any]):
         topic = type(domain_event).__name__
         if topic not in TOPICS:
             raise TypeError(f"{topic} is not in the event catalogue")
-        paths = type(domain_event).PERSONAL
+        paths: tuple[str, ...] = getattr(type(domain_event), "PERSONAL", ())
         if paths:
             case_id = domain_event.originator_id
             key = (self.keys.open_case(case_id, domain_event.subject_ref, domain_event.recorded_at)

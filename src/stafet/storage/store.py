@@ -18,9 +18,10 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Mapper
 from eventsourcing.utils import Environment
 
+from stafet.domain.administration import ADMINISTRATION_ID, AdminEvent, Roles, project_roles
 from stafet.domain.calendar import when
 from stafet.domain.errors import CaseNotFound, InvalidCommand
-from stafet.domain.events import CaseEvent
+from stafet.domain.events import CaseEvent, Envelope
 from stafet.domain.evolve import project_case
 from stafet.domain.state import CaseSnapshot, CaseState
 from stafet.storage.engine import sql_engine
@@ -93,7 +94,7 @@ class CaseStore(Application[UUID]):
 
     # -- storing -----------------------------------------------------------------------
 
-    def store(self, events: Sequence[CaseEvent], records: Sequence[CommandRecord]) -> None:
+    def store(self, events: Sequence[Envelope], records: Sequence[CommandRecord]) -> None:
         """Store decided events and their command records in one transaction.
 
         Raises ``IntegrityError`` when another writer stored one of these positions first, and
@@ -175,7 +176,17 @@ class CaseStore(Application[UUID]):
 
     def case_ids(self, limit: int | None = 1000) -> list[UUID]:
         """Case ids in the order the cases were opened (all of them with ``limit=None``)."""
-        return self.recorder.select_case_ids("", 2**62 if limit is None else limit)
+        found = self.recorder.select_case_ids("", 2**62 if limit is None else limit + 1)
+        cases = [case_id for case_id in found if case_id != ADMINISTRATION_ID]
+        return cases if limit is None else cases[:limit]
+
+    def roles(self) -> Roles:
+        """Who holds which role now (the administration's stream, folded)."""
+        try:
+            roles: Roles = self.repository.get(ADMINISTRATION_ID, projector_func=project_roles)
+        except AggregateNotFoundError:
+            return Roles()
+        return roles
 
     def resolve_case(self, ref: UUID | str) -> UUID:
         """A case id from its full id or a unique prefix of at least 6 hex digits."""
@@ -187,9 +198,9 @@ class CaseStore(Application[UUID]):
             raise InvalidCommand(
                 f"'{shown}' is not a case id; give the id or at least its first 6 characters."
             )
-        if len(text) == 32:
+        if len(text) == 32 and UUID(text) != ADMINISTRATION_ID:
             return UUID(text)
-        found = self.recorder.select_case_ids(text, limit=2)
+        found = [c for c in self.recorder.select_case_ids(text, limit=3) if c != ADMINISTRATION_ID]
         if not found:
             raise CaseNotFound(f"no case id starts with '{ref}'")
         if len(found) > 1:
@@ -221,12 +232,13 @@ class CaseStore(Application[UUID]):
         """The position of the newest event in the log (0 for an empty log)."""
         return self.recorder.max_notification_id() or 0
 
-    def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent]]:
-        """Up to ``limit`` events after a log position, each with its position."""
+    def read_after(self, position: int, limit: int) -> list[tuple[int, CaseEvent | AdminEvent]]:
+        """Up to ``limit`` events after a log position, each with its position (the
+        administration's events among the cases')."""
         notifications = self.recorder.select_notifications(
             start=position, limit=limit, inclusive_of_start=False)
         to_event = self.mapper.to_domain_event
-        return [(n.id, cast(CaseEvent, to_event(n))) for n in notifications]
+        return [(n.id, cast(CaseEvent | AdminEvent, to_event(n))) for n in notifications]
 
     def forget_key(self, case_id: UUID) -> None:
         """Stop using the citizen's key this process remembers (it may have been erased)."""

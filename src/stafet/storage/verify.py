@@ -19,22 +19,31 @@ BEFORE_ALL = -(2**62)
 
 @dataclass(frozen=True)
 class Digest:
-    """The chain's head after ``count`` events: export it, keep it apart, check against it."""
+    """The chain's head after ``count`` events, and the access log's newest entry: export it,
+    keep it apart, check against it."""
 
     count: int
     head: str
     taken_at: str  # ISO time, by the ledger's clock
+    access_seq: int | None = None
+    access_hash: str | None = None
 
     def dumps(self) -> str:
-        return json.dumps({"format": "stafet-digest-v1", "count": self.count, "head": self.head,
-                           "taken_at": self.taken_at}, indent=2)
+        data: dict[str, Any] = {"format": "stafet-digest-v1", "count": self.count,
+                                "head": self.head, "taken_at": self.taken_at}
+        if self.access_seq is not None:
+            data["access_log"] = {"seq": self.access_seq, "hash": self.access_hash}
+        return json.dumps(data, indent=2)
 
     @classmethod
     def loads(cls, text: str) -> Digest:
         data = json.loads(text)
-        if data.get("format") != "stafet-digest-v1":
+        if not isinstance(data, dict) or data.get("format") != "stafet-digest-v1":
             raise ValueError("not a stafet digest (format stafet-digest-v1)")
-        return cls(count=int(data["count"]), head=str(data["head"]), taken_at=data["taken_at"])
+        access = data.get("access_log") or {}
+        return cls(count=int(data["count"]), head=str(data["head"]), taken_at=data["taken_at"],
+                   access_seq=int(access["seq"]) if access else None,
+                   access_hash=str(access["hash"]) if access else None)
 
 
 @dataclass

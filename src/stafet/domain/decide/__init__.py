@@ -6,6 +6,7 @@ decided command returns the events to store, numbered after the current state.
 
 from __future__ import annotations
 
+from stafet.domain.administration import require_role
 from stafet.domain.commands import (
     CaseCommand,
     Command,
@@ -23,6 +24,7 @@ from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import DECIDERS
 from stafet.domain.events import CaseEvent, PersonalDataErased
 from stafet.domain.rules import (
+    refuse,
     require_actor_takes_part,
     require_not_before,
     require_not_erased,
@@ -42,7 +44,12 @@ def decide(state: CaseState | None, command: Command, ctx: Context) -> list[Case
     assert isinstance(command, CaseCommand) and state is not None
     require_not_erased(state)
     if isinstance(command, EraseCase):
-        # An administrative act on any case, open or closed, by whoever runs the erasure.
+        # An administrative act on any case, open or closed: the data protection officer's,
+        # recorded once the key is gone, so the log never claims an erasure that did not happen.
+        require_role(ctx.roles, command.actor, "dpo", "erase a citizen's personal data")
+        if not ctx.key_deleted:
+            refuse("erase.key_exists", "the citizen's key still exists; an erasure is recorded "
+                   "only by the erasure itself (stafet erase), which deletes the key first")
         return [ctx.event(state, PersonalDataErased, reason=command.reason)]
     if not isinstance(command, ReopenCase):
         require_open(state)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from stafet.domain.administration import Roles
 from stafet.domain.commands import Command, OpenCase
 from stafet.domain.events import CaseEvent
 from stafet.domain.policy import Policy
@@ -23,6 +24,8 @@ class Context:
     now: datetime
     policy: Policy
     new_case_id: UUID | None = None
+    roles: Roles | None = None  # who holds which role (given where a rule needs it)
+    key_deleted: bool = False  # the citizen's key is gone (an erasure is under way)
 
     @property
     def actor(self) -> str:
