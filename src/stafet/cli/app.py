@@ -51,24 +51,16 @@ class Ctx:
                                  f"{describe_validation_error(error)}") from None
 
     @property
-    def runner(self) -> ProjectionRunner:
-        """The read models, brought up to date before anything is read from them.
-
-        Catching up is safe beside a running ``stafet projections run`` and cheap when the
-        read models are current, so a person at the command line never reads stale rows."""
-        runner = self.ledger.projections
-        runner.catch_up()
-        return runner
-
-    @property
     def projections(self) -> ProjectionRunner:
         """The read models as they stand, for the commands that report on or move them."""
         return self.ledger.projections
 
     @property
     def reader(self) -> Reader:
-        """Reads of personal data, access-logged with --as and --purpose."""
-        return self.ledger.reader(self.actor, self.purpose)
+        """Every read goes through it: it brings the read models up to date, asks for --as and
+        --purpose before a read of personal data (caseload and the access log need neither),
+        and access-logs what it hands out. The verbs only format its answers."""
+        return Reader(self.ledger, self.actor, self.purpose, require_name=False)
 
     def require_actor(self) -> str:
         if not self.actor:
