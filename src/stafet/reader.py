@@ -186,8 +186,7 @@ class Reader:
         self._named()
         where = where or AttentionFilter()
         answer = queries.attention(self._read_models(), at or self.ledger.clock(), where)
-        self.searched(" ".join(["attention", *filter(None, [where.criterion()])]),
-                      answer.case_ids())
+        self.searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
         return answer
 
     def caseload(self) -> list[CaseloadRow]:
