@@ -1,10 +1,13 @@
 """rm_attention: the attention flags of SPEC §9, one row a flag, with when it is due.
 
-A flag is due from ``since`` (and, for an expiring consent, until ``until``); the view
-``rm_attention_now`` shows those due at the database's current time.
+A flag is due from ``since`` (and, for an expiring consent, until ``until``): ``due_at`` says
+so, once. Every read in stafet asks it at the ledger's clock (``stafet.projections.queries``);
+the view ``rm_attention_now`` asks it at the database server's clock, for BI tools.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 from stafet.projections.base import Projection, Rows, UTCDateTime, metadata
@@ -25,12 +28,25 @@ rm_attention = sa.Table(
     sa.Index("rm_attention_since", "since"),
 )
 
-VIEWS = {
-    "rm_attention_now": (
-        "SELECT * FROM rm_attention WHERE since <= CURRENT_TIMESTAMP "
-        "AND (until IS NULL OR until > CURRENT_TIMESTAMP)"
-    ),
-}
+
+
+def due_at(moment: datetime | sa.ColumnElement[datetime]) -> sa.ColumnElement[bool]:
+    """The flags of rm_attention due at this moment: from ``since`` (inclusive) until ``until``
+    (exclusive; none: until the event that clears the flag). The one "due now" predicate."""
+    t = rm_attention
+    return sa.and_(t.c.since <= moment, sa.or_(t.c.until.is_(None), t.c.until > moment))
+
+
+def _server_clock_view() -> str:
+    """``due_at`` the database server's clock, as SQL both SQLite and PostgreSQL run.
+
+    Server clock, for BI tools: stafet itself never reads the view. (CURRENT_TIMESTAMP is UTC
+    text to the second on SQLite, which the stored UTC text compares with to the second.)"""
+    query = sa.select(rm_attention).where(due_at(sa.func.current_timestamp()))
+    return str(query.compile(compile_kwargs={"literal_binds": True}))
+
+
+VIEWS = {"rm_attention_now": _server_clock_view()}
 
 
 class Attention(Projection):

@@ -42,11 +42,7 @@ rm_cases = sa.Table(
 
 def case_row(s: CaseState, last_event_at: object) -> dict[str, object]:
     baton = s.baton
-    exchange_from = exchange_to = None
-    if baton.stage == "offered":
-        exchange_from, exchange_to = baton.holder, baton.offered_to
-    elif baton.stage == "exchange":
-        exchange_from, exchange_to = baton.outgoing, baton.holder
+    exchange = baton.exchange
     return {
         "case_id": str(s.id),
         "subject_ref": s.subject_ref,
@@ -58,9 +54,9 @@ def case_row(s: CaseState, last_event_at: object) -> dict[str, object]:
         "holder_org": org(baton.holder),
         "holder_temporary": baton.temporary,
         "holder_since": baton.since,
-        "exchange_state": None if baton.stage == "held" else baton.stage,
-        "exchange_from": exchange_from,
-        "exchange_to": exchange_to,
+        "exchange_state": exchange.state if exchange else None,
+        "exchange_from": exchange.outgoing if exchange else None,
+        "exchange_to": exchange.incoming if exchange else None,
         "opened_at": s.opened_at,
         "closed_at": s.closure.closed_at if s.closure else None,
         "plan_accepted_at": s.plan_acceptance.accepted_at if s.plan_acceptance else None,

@@ -17,7 +17,6 @@ from stafet.domain.commands import describe_validation_error
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.ledger import Ledger
-from stafet.projections.runner import ReadModels
 from stafet.reader import Reader
 
 
@@ -52,19 +51,11 @@ class Ctx:
                                  f"{describe_validation_error(error)}") from None
 
     @property
-    def runner(self) -> ReadModels:
-        """The read models, brought up to date before anything is read from them.
-
-        Catching up is safe beside a running ``stafet projections run`` and cheap when the
-        read models are current, so a person at the command line never reads stale rows."""
-        runner = self.ledger.read_models
-        runner.catch_up()
-        return runner
-
-    @property
     def reader(self) -> Reader:
-        """Reads of personal data, access-logged with --as and --purpose."""
-        return self.ledger.reader(self.actor, self.purpose)
+        """Every read goes through it: it brings the read models up to date, asks for --as and
+        --purpose before a read of personal data (caseload and the access log need neither),
+        and access-logs what it hands out. The verbs only format its answers."""
+        return Reader(self.ledger, self.actor, self.purpose, require_name=False)
 
     def require_actor(self) -> str:
         if not self.actor:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
-import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, pass_ctx
@@ -15,9 +14,7 @@ from stafet.domain.calendar import day, when
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.state import CaseState
 from stafet.domain.values import Moment
-from stafet.projections.attention import rm_attention
-from stafet.projections.cases import rm_cases
-from stafet.storage.engine import reading
+from stafet.projections.queries import CaseFilter
 from stafet.wording import describe
 
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
@@ -110,33 +107,14 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
       stafet case list --org jobcenter-odense --status open
       stafet case list --flag agreement_overdue
     """
-    t = rm_cases
-    query = sa.select(t).order_by(t.c.opened_at, t.c.case_id)
-    if holder:
-        query = query.where(t.c.holder == holder.lower())
-    if org:
-        query = query.where(t.c.holder_org == org.lower().lstrip("@"))
-    if status:
-        query = query.where(t.c.status == status)
-    if flag:
-        now = datetime.now(UTC)
-        a = rm_attention
-        query = query.where(t.c.case_id.in_(sa.select(a.c.case_id).where(
-            a.c.flag == flag, a.c.since <= now, sa.or_(a.c.until.is_(None), a.c.until > now))))
-    reader = ctx.reader
-    with reading(ctx.runner.engine) as conn:
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-    criterion = " ".join(f"--{k} {v}" for k, v in
-                         {"holder": holder, "org": org, "status": status, "flag": flag}.items()
-                         if v) or "all cases"
-    reader.searched(f"case list {criterion}", [r["case_id"] for r in rows])
+    rows = ctx.reader.case_list(CaseFilter(holder=holder, org=org, status=status, flag=flag))
     if ctx.as_json:
-        ctx.emit_json(rows)
+        ctx.emit_json([r.model_dump() for r in rows])
         return
     click.echo(table(["CASE", "STATUS", "PHASE", "HOLDER", "OPENED", "TITLE"], [
-        [r["case_id"][:8], r["status"], str(r["phase"]),
-         r["holder"] + (" (temporary)" if r["holder_temporary"] else ""), when(r["opened_at"]),
-         r["title"]] for r in rows]))
+        [r.case_id[:8], r.status, str(r.phase),
+         r.holder + (" (temporary)" if r.holder_temporary else ""), when(r.opened_at),
+         r.title] for r in rows]))
 
 
 def _period(starts: date | None, ends: date | None) -> str:

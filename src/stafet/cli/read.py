@@ -9,22 +9,22 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator
 from typing import IO, Any
 
 import click
-import sqlalchemy as sa
 
 from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
 from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
-from stafet.domain.events import CaseEvent
-from stafet.projections.attention import rm_attention
-from stafet.projections.base import metadata
-from stafet.projections.caseload import rm_caseload
-from stafet.storage.engine import reading
+from stafet.projections.queries import AttentionFilter
+
+# The columns of `export --events` (each event as `case history --json` writes it, with its
+# place in the whole log and its case).
+EVENT_COLUMNS = ["notification_id", "case_id", "position", "type", "actor", "actor_role",
+                 "recorded_at", "occurred_at", "command_id", "data"]
 
 
 @cli.group()
@@ -123,7 +123,7 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
                err=True)
     with contextlib.suppress(KeyboardInterrupt):
         runner.run(stop, poll_seconds=poll, on_batch=lambda n: click.echo(
-            f"{datetime.now(UTC):%H:%M:%S} applied {n} events", err=True))
+            f"{ctx.ledger.clock():%H:%M:%S} applied {n} events", err=True))
 
 
 @cli.command("attention")
@@ -142,35 +142,19 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
       stafet attention
       stafet attention --holder anne@jobcenter --flag agreement_overdue
     """
-    now = parse_moment(as_of, "--as-of") if as_of else datetime.now(UTC)
-    reader = ctx.reader
-    t = rm_attention
-    query = sa.select(t).where(t.c.since <= now, sa.or_(t.c.until.is_(None), t.c.until > now))
-    if holder:
-        query = query.where(t.c.holder == holder.lower())
-    if org:
-        literal = org.lower().lstrip("@").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(t.c.holder.like(f"%@{literal}", escape="\\"))
-    if flag:
-        query = query.where(t.c.flag == flag)
-    with reading(ctx.runner.engine) as conn:
-        rows = [dict(r) for r in conn.execute(query.order_by(t.c.since)).mappings()]
-        over = [] if flag not in (None, "caseload") else [dict(r) for r in conn.execute(
-            sa.select(rm_caseload).where(rm_caseload.c.over_limit)).mappings()]
-    reader.searched(" ".join(["attention", *(f"--{k} {v}" for k, v in {
-        "holder": holder, "org": org, "flag": flag}.items() if v)]), sorted(
-        {r["case_id"] for r in rows}))
+    answer = ctx.reader.attention(AttentionFilter(holder=holder, org=org, flag=flag),
+                                  at=parse_moment(as_of, "--as-of") if as_of else None)
+    rows, over = answer.flags, answer.caseload_over_limit
     if ctx.as_json:
-        ctx.emit_json({"flags": rows, "caseload_over_limit": over})
+        ctx.emit_json(answer.model_dump())
         return
     if not rows and not over:
         click.echo("Nothing needs attention.")
     if rows:
         click.echo(table(["CASE", "FLAG", "SINCE", "HOLDER", "DETAIL"], [
-            [r["case_id"][:8], r["flag"], when(r["since"]), r["holder"], r["detail"]]
-            for r in rows]))
-    for r in over:
-        click.echo(f"Caseload: {r['holder']} holds {r['active_cases']} active cases "
+            [r.case_id[:8], r.flag, when(r.since), r.holder, r.detail] for r in rows]))
+    for c in over:
+        click.echo(f"Caseload: {c.holder} holds {c.active_cases} active cases "
                    f"(limit {ctx.ledger.policy.caseload_limit}).")
 
 
@@ -183,16 +167,13 @@ def caseload(ctx: Ctx) -> None:
     Example:
       stafet caseload
     """
-    with reading(ctx.runner.engine) as conn:
-        rows = [dict(r) for r in conn.execute(
-            sa.select(rm_caseload).order_by(rm_caseload.c.active_cases.desc(),
-                                            rm_caseload.c.holder)).mappings()]
+    rows = ctx.reader.caseload()
     if ctx.as_json:
-        ctx.emit_json(rows)
+        ctx.emit_json([r.model_dump() for r in rows])
         return
     click.echo(table(["HOLDER", "ACTIVE", "TEMPORARY", "OVER LIMIT"], [
-        [r["holder"], str(r["active_cases"]), str(r["temporary_cases"]),
-         "yes" if r["over_limit"] else ""] for r in rows]))
+        [r.holder, str(r.active_cases), str(r.temporary_cases), "yes" if r.over_limit else ""]
+        for r in rows]))
 
 
 @cli.command("export")
@@ -213,53 +194,20 @@ def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output:
     """
     if raw_events == bool(table_name):
         raise InvalidCommand("give either --table RM_TABLE or --events.")
-    reader = ctx.reader
     if raw_events:
-        reader.exported("the event stream", [str(c) for c in ctx.ledger.case_ids(limit=None)])
-        rows = _event_rows(ctx)
+        columns = EVENT_COLUMNS
+        rows: Iterator[dict[str, Any]] = (
+            {"notification_id": e.notification_id, "case_id": str(e.event.originator_id),
+             **event_json(e.event)} for e in ctx.reader.export_events())
     else:
-        reader.exported(str(table_name), _table_case_ids(ctx, str(table_name)))
-        rows = _table_rows(ctx, str(table_name))
+        table_export = ctx.reader.export_table(str(table_name))
+        columns, rows = table_export.columns, table_export.rows
     if fmt == "jsonl":
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
         return
-    columns = (["notification_id", "case_id", "position", "type", "actor", "actor_role",
-                "recorded_at", "occurred_at", "command_id", "data"] if raw_events
-               else [c.name for c in _read_model(str(table_name)).columns])
     writer = csv.DictWriter(output, fieldnames=columns)
     writer.writeheader()  # also when there are no rows: a CSV reader still learns the columns
     for row in rows:
         writer.writerow({k: json.dumps(v, ensure_ascii=False, default=json_default)
                          if isinstance(v, dict | list) else v for k, v in row.items()})
-
-
-def _read_model(name: str) -> sa.Table:
-    if name not in metadata.tables or not name.startswith("rm_"):
-        known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
-        raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
-    return metadata.tables[name]
-
-
-def _table_case_ids(ctx: Ctx, name: str) -> list[str]:
-    t = _read_model(name)
-    if "case_id" not in t.c:
-        return []
-    with reading(ctx.runner.engine) as conn:
-        return [r[0] for r in conn.execute(sa.select(t.c.case_id).distinct())]
-
-
-def _table_rows(ctx: Ctx, name: str) -> Any:
-    t = _read_model(name)
-    with reading(ctx.runner.engine) as conn:
-        yield from (dict(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key)).mappings())
-
-
-def _event_rows(ctx: Ctx) -> Any:
-    position = 0
-    while batch := ctx.ledger.store.read_after(position, 1000):
-        for position, event in batch:
-            if not isinstance(event, CaseEvent):
-                continue  # the administration's stream is not a case
-            yield {"notification_id": position, "case_id": str(event.originator_id),
-                   **event_json(event)}

@@ -26,11 +26,7 @@ def json_default(value: Any) -> Any:
 
 
 def case_json(s: CaseState) -> dict[str, Any]:
-    exchange = None
-    if s.baton.stage == "offered":
-        exchange = {"from": s.baton.holder, "to": s.baton.offered_to, "state": "offered"}
-    elif s.baton.stage == "exchange":
-        exchange = {"from": s.baton.outgoing, "to": s.baton.holder, "state": "exchange"}
+    exchange = s.baton.exchange
     dump = s.model_dump(mode="json")
     return {
         "case_id": str(s.id),
@@ -43,7 +39,7 @@ def case_json(s: CaseState) -> dict[str, Any]:
         "holder": s.baton.holder,
         "holder_temporary": s.baton.temporary,
         "holders": s.holders,
-        "exchange": exchange,
+        "exchange": exchange.as_json() if exchange else None,
         "participants": list(dump["participants"].values()),
         "plan": {
             "accepted": dump["plan_acceptance"],

@@ -105,7 +105,7 @@ def access_log(click_ctx: click.Context, subject_ref: str | None) -> None:
     if click_ctx.invoked_subcommand is not None:
         return
     ctx: Ctx = click_ctx.obj
-    entries = ctx.ledger.access_log.entries(subject_ref)
+    entries = ctx.reader.access_log(subject_ref)
     if ctx.as_json:
         ctx.emit_json([e.as_json() for e in entries])
         return

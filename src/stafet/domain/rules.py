@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import NoReturn, TypeVar
 
 from stafet.domain.calendar import when
@@ -182,12 +182,19 @@ def a(word: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
+def consent_expired(expires_on: date | None, at: datetime) -> bool:
+    """Past its last day (``expires_on``) at that moment, as a person in Denmark reads the
+    date: a consent that holds until 1 March holds all of 1 March, Copenhagen time. The one
+    calendar for consent expiry; the read side asks it too."""
+    return expires_on is not None and local_date(at) > expires_on
+
+
 def consent_is_active(consent: Consent, at: datetime) -> bool:
     """Given by then (a back-dated action cannot lean on a later consent), not revoked, and
     not expired on that day as a person in Denmark reads it."""
     if consent.revoked_at is not None or at < consent.given_at:
         return False
-    return consent.expires_on is None or local_date(at) <= consent.expires_on
+    return not consent_expired(consent.expires_on, at)
 
 
 def covering_consent(

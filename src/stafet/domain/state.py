@@ -7,6 +7,7 @@ and snapshot store can hold it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
@@ -32,6 +33,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """A hand-over under way: the baton goes from ``outgoing`` to ``incoming``; ``state`` is
+    'offered' (handed, not yet grabbed) or 'exchange' (grabbed, not yet released)."""
+
+    state: Literal["offered", "exchange"]
+    outgoing: str
+    incoming: str
+
+    def as_json(self) -> dict[str, str]:
+        """The shape SPEC §11 gives it: ``{from, to, state}``."""
+        return {"from": self.outgoing, "to": self.incoming, "state": self.state}
+
+
 class Baton(_Frozen):
     """HELD(holder) | OFFERED(holder -> offered_to) | EXCHANGE(outgoing -> holder, holder holds)."""
 
@@ -46,6 +61,15 @@ class Baton(_Frozen):
     @property
     def last_change(self) -> datetime:
         return self.changed_at or self.since
+
+    @property
+    def exchange(self) -> Exchange | None:
+        """The hand-over under way, if any (None while the baton is simply held)."""
+        if self.stage == "offered" and self.offered_to is not None:
+            return Exchange("offered", outgoing=self.holder, incoming=self.offered_to)
+        if self.stage == "exchange" and self.outgoing is not None:
+            return Exchange("exchange", outgoing=self.outgoing, incoming=self.holder)
+        return None
 
 
 class Hold(_Frozen):

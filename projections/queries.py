@@ -1,0 +1,334 @@
+"""Every read of the read models (the rm_ tables), answered here and nowhere else.
+
+Each read is one function of a SQLAlchemy connection or engine, and of the moment ``now`` it
+is asked at where the answer depends on time: the caller passes the ledger's clock
+(``ledger.clock()``), never the wall clock. Answers are pydantic models (plain dict rows for
+exports). The entrypoints (the command line; later the HTTP API, reports and the web view)
+do not call these directly: they go through ``stafet.reader.Reader``, which brings the read
+models up to date, checks who reads, and writes the access log.
+
+What the reads share, each said once:
+
+- *due now*: ``stafet.projections.attention.due_at`` (a flag is due from ``since`` until
+  ``until``);
+- *held at an organisation*: ``rm_cases.holder_org``, the organisation of the case's current
+  baton holder (the part of ``person@org`` after the ``@``), for the case list and attention
+  alike (``held_by``);
+- *consent expired*: ``stafet.domain.rules.consent_expired``, by the date in Copenhagen.
+
+    >>> from datetime import UTC, datetime
+    >>> from stafet import Ledger
+    >>> from stafet.projections import queries
+    >>> ledger = Ledger("sqlite:///:memory:")
+    >>> case = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-4711",
+    ...                         subject_kind="adult", title="Forløb")
+    >>> ledger.projections.catch_up() >= 0
+    True
+    >>> [row.holder for row in queries.case_list(ledger.projections.engine, ledger.clock(),
+    ...                                          queries.CaseFilter(org="@JobCenter"))]
+    ['anne@jobcenter']
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from sqlalchemy.engine import Connection, Engine
+from stafet.projections.attention import due_at, rm_attention
+from stafet.projections.base import metadata
+from stafet.projections.caseload import rm_caseload
+from stafet.projections.cases import rm_cases
+from stafet.projections.consents import rm_consents
+
+from stafet.domain.errors import InvalidCommand
+from stafet.domain.rules import consent_expired
+from stafet.storage.engine import reading
+
+Db = Connection | Engine
+"""Where to read: a connection (read in its transaction) or an engine (a read-only
+connection is taken for the one read)."""
+
+CASELOAD = "caseload"
+"""The attention 'flag' of coordinators over the caseload limit (rm_caseload, not rm_attention)."""
+
+
+@contextlib.contextmanager
+def _connected(db: Db) -> Iterator[Connection]:
+    if isinstance(db, Connection):
+        yield db
+        return
+    with reading(db) as conn:
+        yield conn
+
+
+# -- filters -------------------------------------------------------------------------------
+
+
+def _person(value: object) -> object:
+    """``Bo@SocialCenter`` and ``bo@socialcenter`` are the same person (refs are stored
+    lower-case)."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _org(value: object) -> object:
+    """An organisation as ``rm_cases.holder_org`` holds it: lower-case, without the ``@``
+    (``@SocialCenter`` and ``socialcenter`` are the same)."""
+    return value.strip().lower().lstrip("@") if isinstance(value, str) else value
+
+
+Person = Annotated[str, BeforeValidator(_person)]
+Org = Annotated[str, BeforeValidator(_org)]
+
+
+class _Filter(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def criterion(self) -> str:
+        """The filter as the access log records it: ``--holder anne@jobcenter --org ...``
+        (empty when nothing is filtered)."""
+        return " ".join(f"--{name} {value}" for name, value in self.model_dump().items()
+                        if value)
+
+
+class CaseFilter(_Filter):
+    """Which cases ``case_list`` lists (all of them when nothing is set)."""
+
+    holder: Person | None = None
+    """Cases this coordinator holds the baton of."""
+    org: Org | None = None
+    """Cases held at this organisation (``held_by``)."""
+    status: Literal["open", "closed"] | None = None
+    flag: str | None = None
+    """Cases with this attention flag due at ``now``."""
+
+
+class AttentionFilter(_Filter):
+    """Which flags ``attention`` lists (all of them when nothing is set)."""
+
+    holder: Person | None = None
+    org: Org | None = None
+    flag: str | None = None
+    """Only this flag; ``caseload`` for only the coordinators over the caseload limit."""
+
+
+def held_by(holder: str | None = None, org: str | None = None) -> list[sa.ColumnElement[bool]]:
+    """The conditions on rm_cases for cases held by this person and at this organisation.
+
+    The one holder and organisation filter: the case list applies it to rm_cases, attention
+    to the cases its flags are about. The organisation is ``holder_org``, the part after the
+    ``@`` of the current holder (during an exchange the incoming holder), as the projection
+    stored it; it matches exactly (``uu_odense`` is not ``uu-odense``)."""
+    where: list[sa.ColumnElement[bool]] = []
+    if holder:
+        where.append(rm_cases.c.holder == holder)
+    if org:
+        where.append(rm_cases.c.holder_org == org)
+    return where
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseRow(_Row):
+    """One row of rm_cases (docs/read-models.md), its columns in the table's order."""
+
+    case_id: str
+    subject_ref: str
+    subject_kind: str
+    title: str
+    status: Literal["open", "closed"]
+    phase: int
+    holder: str
+    holder_org: str
+    holder_temporary: bool
+    holder_since: datetime
+    exchange_state: Literal["offered", "exchange"] | None
+    exchange_from: str | None
+    exchange_to: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    plan_accepted_at: datetime | None
+    participants_active: int
+    goals: int
+    efforts: int
+    agreements_open: int
+    agreements_total: int
+    meetings_held: int
+    consents_given: int
+    consents_revoked: int
+    version: int
+    last_event_at: datetime
+
+
+class FlagRow(_Row):
+    """One attention flag (a row of rm_attention)."""
+
+    case_id: str
+    flag: str
+    key: str
+    holder: str
+    since: datetime
+    until: datetime | None
+    detail: str
+
+
+class CaseloadRow(_Row):
+    """One coordinator's caseload (a row of rm_caseload)."""
+
+    holder: str
+    holder_org: str
+    active_cases: int
+    temporary_cases: int
+    over_limit: bool
+
+
+class Attention(_Row):
+    """What needs attention at a moment: the flags due, and the coordinators over the limit."""
+
+    flags: list[FlagRow]
+    caseload_over_limit: list[CaseloadRow]
+
+    def case_ids(self) -> list[str]:
+        """The cases the flags are about, each once, sorted."""
+        return sorted({f.case_id for f in self.flags})
+
+
+ConsentStatus = Literal["active", "expired", "revoked"]
+
+
+class ConsentRow(_Row):
+    """A consent (a row of rm_consents) with its status at the moment asked: 'revoked' as
+    the log says, else 'expired' once past ``expires_on`` in Copenhagen, else 'active'."""
+
+    case_id: str
+    consent_id: str
+    given_by: str
+    purpose: str
+    recipients: str
+    categories: str
+    given_at: datetime
+    expires_on: date | None
+    status: ConsentStatus
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TableExport:
+    """A read model handed out whole: its columns (also for an empty CSV) and its rows, in
+    primary-key order, read as they are iterated."""
+
+    name: str
+    columns: list[str]
+    rows: Iterator[dict[str, Any]]
+
+
+# -- the reads -------------------------------------------------------------------------------
+
+
+def case_list(db: Db, now: datetime, where: CaseFilter | None = None) -> list[CaseRow]:
+    """Cases from rm_cases, oldest first, filtered by holder, organisation, status and an
+    attention flag due at ``now``."""
+    where = where or CaseFilter()
+    t = rm_cases
+    query = sa.select(t).where(*held_by(where.holder, where.org)).order_by(t.c.opened_at,
+                                                                           t.c.case_id)
+    if where.status:
+        query = query.where(t.c.status == where.status)
+    if where.flag:
+        a = rm_attention
+        query = query.where(t.c.case_id.in_(
+            sa.select(a.c.case_id).where(a.c.flag == where.flag, due_at(now))))
+    with _connected(db) as conn:
+        return [CaseRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+
+
+def attention(db: Db, now: datetime, where: AttentionFilter | None = None) -> Attention:
+    """The flags due at ``now`` (oldest first), filtered by the holder and organisation of the
+    case and by flag; and the coordinators over the caseload limit (unless another flag is
+    asked for)."""
+    where = where or AttentionFilter()
+    t = rm_attention
+    query = sa.select(t).where(due_at(now))
+    held = held_by(where.holder, where.org)
+    if held:
+        query = query.where(t.c.case_id.in_(sa.select(rm_cases.c.case_id).where(*held)))
+    if where.flag:
+        query = query.where(t.c.flag == where.flag)
+    query = query.order_by(t.c.since, t.c.case_id, t.c.flag, t.c.key)
+    with _connected(db) as conn:
+        flags = [FlagRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+        over = [] if where.flag not in (None, CASELOAD) else _caseload(
+            conn, rm_caseload.c.over_limit)
+    return Attention(flags=flags, caseload_over_limit=over)
+
+
+def caseload(db: Db) -> list[CaseloadRow]:
+    """Active cases per coordinator, the most first."""
+    with _connected(db) as conn:
+        return _caseload(conn)
+
+
+def _caseload(conn: Connection, *where: sa.ColumnElement[bool]) -> list[CaseloadRow]:
+    c = rm_caseload.c
+    query = sa.select(rm_caseload).where(*where).order_by(c.active_cases.desc(), c.holder)
+    return [CaseloadRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
+
+
+def consents(db: Db, now: datetime, case_id: str | None = None) -> list[ConsentRow]:
+    """Consents (of one case, or all), with their status at ``now``: expiry is judged by
+    ``consent_expired``, the date in Copenhagen, never by the database's date."""
+    t = rm_consents
+    query = sa.select(t).order_by(t.c.case_id, t.c.given_at, t.c.consent_id)
+    if case_id is not None:
+        query = query.where(t.c.case_id == case_id)
+    with _connected(db) as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    return [ConsentRow.model_validate({**r, "status": consent_status(r, now)}) for r in rows]
+
+
+def consent_status(row: dict[str, Any], now: datetime) -> ConsentStatus:
+    """A row of rm_consents judged at ``now``."""
+    if row["status"] == "revoked":
+        return "revoked"
+    return "expired" if consent_expired(row["expires_on"], now) else "active"
+
+
+def read_model(name: str) -> sa.Table:
+    """The rm_ table of this name; any other name is refused in one sentence."""
+    if name not in metadata.tables or not name.startswith("rm_"):
+        known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
+        raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
+    return metadata.tables[name]
+
+
+def export_table(db: Db, name: str) -> TableExport:
+    """A whole read model as plain dict rows, in primary-key order (streamed: the rows are
+    read as they are iterated, in a connection of their own when given an engine)."""
+    table = read_model(name)
+    return TableExport(name=table.name, columns=[c.name for c in table.columns],
+                       rows=_rows(db, sa.select(table).order_by(*table.primary_key)))
+
+
+def _rows(db: Db, query: sa.Select[Any]) -> Iterator[dict[str, Any]]:
+    with _connected(db) as conn:
+        yield from (dict(r) for r in conn.execute(query).mappings())
+
+
+def table_case_ids(db: Db, name: str) -> list[str]:
+    """The cases a read model's rows are about (none for a table without ``case_id``, such
+    as rm_caseload): whom an export of it concerns, for the access log."""
+    table = read_model(name)
+    if "case_id" not in table.c:
+        return []
+    with _connected(db) as conn:
+        return [r[0] for r in conn.execute(sa.select(table.c.case_id).distinct())]
