@@ -45,7 +45,9 @@ from stafet.projections.base import metadata
 from stafet.projections.caseload import rm_caseload
 from stafet.projections.cases import rm_cases
 from stafet.projections.consents import rm_consents
+from stafet.projections.participants import rm_participants
 
+from stafet.domain.authorisation import OverviewScope
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.rules import consent_expired
 from stafet.storage.engine import reading
@@ -115,6 +117,39 @@ class AttentionFilter(_Filter):
     org: Org | None = None
     flag: str | None = None
     """Only this flag; ``caseload`` for only the coordinators over the caseload limit."""
+
+
+def visible_cases(case_id: sa.ColumnElement[str],
+                  scope: OverviewScope | None) -> list[sa.ColumnElement[bool]]:
+    """The cases a reader sees in the overview (``OverviewScope``, the authorisation policy's
+    answer): those they take part in, and those where an organisation they lead takes part.
+    No scope: every case (the ledger's own reads)."""
+    if scope is None:
+        return []
+    p = rm_participants
+    who = p.c.ref == scope.actor
+    if scope.orgs:
+        who = sa.or_(who, p.c.org.in_(sorted(scope.orgs)))
+    return [case_id.in_(sa.select(p.c.case_id).where(p.c.active, who))]
+
+
+def taking_part(db: Db, actor: str) -> set[str]:
+    """The cases the actor takes part in now (an active participant)."""
+    p = rm_participants
+    with _connected(db) as conn:
+        return {r[0] for r in conn.execute(
+            sa.select(p.c.case_id).where(p.c.ref == actor, p.c.active))}
+
+
+def _holders_seen(scope: OverviewScope | None) -> list[sa.ColumnElement[bool]]:
+    """A coordinator's caseload is seen by themselves and by the leaders of their organisation."""
+    if scope is None:
+        return []
+    c = rm_caseload.c
+    seen = c.holder == scope.actor
+    if scope.orgs:
+        seen = sa.or_(seen, c.holder_org.in_(sorted(scope.orgs)))
+    return [seen]
 
 
 def held_by(holder: str | None = None, org: str | None = None) -> list[sa.ColumnElement[bool]]:
@@ -235,13 +270,15 @@ class TableExport:
 # -- the reads -------------------------------------------------------------------------------
 
 
-def case_list(db: Db, now: datetime, where: CaseFilter | None = None) -> list[CaseRow]:
+def case_list(db: Db, now: datetime, where: CaseFilter | None = None,
+              scope: OverviewScope | None = None) -> list[CaseRow]:
     """Cases from rm_cases, oldest first, filtered by holder, organisation, status and an
-    attention flag due at ``now``."""
+    attention flag due at ``now``; only those ``scope`` sees."""
     where = where or CaseFilter()
     t = rm_cases
-    query = sa.select(t).where(*held_by(where.holder, where.org)).order_by(t.c.opened_at,
-                                                                           t.c.case_id)
+    query = sa.select(t).where(*held_by(where.holder, where.org),
+                               *visible_cases(t.c.case_id, scope)).order_by(t.c.opened_at,
+                                                                            t.c.case_id)
     if where.status:
         query = query.where(t.c.status == where.status)
     if where.flag:
@@ -252,13 +289,14 @@ def case_list(db: Db, now: datetime, where: CaseFilter | None = None) -> list[Ca
         return [CaseRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
 
 
-def attention(db: Db, now: datetime, where: AttentionFilter | None = None) -> Attention:
+def attention(db: Db, now: datetime, where: AttentionFilter | None = None,
+              scope: OverviewScope | None = None) -> Attention:
     """The flags due at ``now`` (oldest first), filtered by the holder and organisation of the
     case and by flag; and the coordinators over the caseload limit (unless another flag is
-    asked for)."""
+    asked for). Only the cases and coordinators ``scope`` sees."""
     where = where or AttentionFilter()
     t = rm_attention
-    query = sa.select(t).where(due_at(now))
+    query = sa.select(t).where(due_at(now), *visible_cases(t.c.case_id, scope))
     held = held_by(where.holder, where.org)
     if held:
         query = query.where(t.c.case_id.in_(sa.select(rm_cases.c.case_id).where(*held)))
@@ -268,14 +306,14 @@ def attention(db: Db, now: datetime, where: AttentionFilter | None = None) -> At
     with _connected(db) as conn:
         flags = [FlagRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
         over = [] if where.flag not in (None, CASELOAD) else _caseload(
-            conn, rm_caseload.c.over_limit)
+            conn, rm_caseload.c.over_limit, *_holders_seen(scope))
     return Attention(flags=flags, caseload_over_limit=over)
 
 
-def caseload(db: Db) -> list[CaseloadRow]:
-    """Active cases per coordinator, the most first."""
+def caseload(db: Db, scope: OverviewScope | None = None) -> list[CaseloadRow]:
+    """Active cases per coordinator, the most first (the coordinators ``scope`` sees)."""
     with _connected(db) as conn:
-        return _caseload(conn)
+        return _caseload(conn, *_holders_seen(scope))
 
 
 def _caseload(conn: Connection, *where: sa.ColumnElement[bool]) -> list[CaseloadRow]:
@@ -284,11 +322,14 @@ def _caseload(conn: Connection, *where: sa.ColumnElement[bool]) -> list[Caseload
     return [CaseloadRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
 
 
-def consents(db: Db, now: datetime, case_id: str | None = None) -> list[ConsentRow]:
-    """Consents (of one case, or all), with their status at ``now``: expiry is judged by
-    ``consent_expired``, the date in Copenhagen, never by the database's date."""
+def consents(db: Db, now: datetime, case_id: str | None = None,
+             case_ids: set[str] | None = None) -> list[ConsentRow]:
+    """Consents (of one case, of these cases, or all), with their status at ``now``: expiry is
+    judged by ``consent_expired``, the date in Copenhagen, never by the database's date."""
     t = rm_consents
     query = sa.select(t).order_by(t.c.case_id, t.c.given_at, t.c.consent_id)
+    if case_ids is not None:
+        query = query.where(t.c.case_id.in_(sorted(case_ids)))
     if case_id is not None:
         query = query.where(t.c.case_id == case_id)
     with _connected(db) as conn:
@@ -311,12 +352,24 @@ def read_model(name: str) -> sa.Table:
     return metadata.tables[name]
 
 
-def export_table(db: Db, name: str) -> TableExport:
-    """A whole read model as plain dict rows, in primary-key order (streamed: the rows are
-    read as they are iterated, in a connection of their own when given an engine)."""
+def export_table(db: Db, name: str, scope: OverviewScope | None = None) -> TableExport:
+    """A read model as plain dict rows, in primary-key order (streamed: the rows are read as
+    they are iterated, in a connection of their own when given an engine). With a scope, only
+    the rows of the cases its reader takes part in (rm_caseload: the coordinators they see)."""
     table = read_model(name)
     return TableExport(name=table.name, columns=[c.name for c in table.columns],
-                       rows=_rows(db, sa.select(table).order_by(*table.primary_key)))
+                       rows=_rows(db, sa.select(table).where(*_exported(table, scope))
+                                  .order_by(*table.primary_key)))
+
+
+def _exported(table: sa.Table, scope: OverviewScope | None) -> list[sa.ColumnElement[bool]]:
+    if scope is None:
+        return []
+    if "case_id" in table.c:
+        return visible_cases(table.c.case_id, OverviewScope(scope.actor, frozenset()))
+    if table is rm_caseload:
+        return _holders_seen(scope)
+    return [sa.false()]  # a table about no case and no coordinator: nothing to hand out
 
 
 def _rows(db: Db, query: sa.Select[Any]) -> Iterator[dict[str, Any]]:
@@ -324,11 +377,12 @@ def _rows(db: Db, query: sa.Select[Any]) -> Iterator[dict[str, Any]]:
         yield from (dict(r) for r in conn.execute(query).mappings())
 
 
-def table_case_ids(db: Db, name: str) -> list[str]:
+def table_case_ids(db: Db, name: str, scope: OverviewScope | None = None) -> list[str]:
     """The cases a read model's rows are about (none for a table without ``case_id``, such
     as rm_caseload): whom an export of it concerns, for the access log."""
     table = read_model(name)
     if "case_id" not in table.c:
         return []
     with _connected(db) as conn:
-        return [r[0] for r in conn.execute(sa.select(table.c.case_id).distinct())]
+        return [r[0] for r in conn.execute(sa.select(table.c.case_id).where(
+            *_exported(table, scope)).distinct())]

@@ -1,10 +1,12 @@
-"""Reading: every read goes through a Reader, the one gate, which writes the access log.
+"""Reading: every read goes through a Reader, the one gate. It asks the authorisation policy
+(``stafet.domain.authorisation``), hands out only what the reader may see, and writes the
+access log, refusals included.
 
 A Reader is one person reading for one purpose. It has a method per read the ledger offers
 (a case, its history, the case list, attention, caseload, exports, the access log); each
 brings what it reads from up to date, reads (the read models through
 ``stafet.projections.queries``, at the ledger's clock), and logs what it handed out. The
-command line, and later the HTTP API, reports and the web view, only format its answers.
+command line, the HTTP API, reports and the web view only format its answers.
 
     >>> from stafet import Ledger
     >>> ledger = Ledger("sqlite:///:memory:")
@@ -15,24 +17,38 @@ command line, and later the HTTP API, reports and the web view, only format its 
     'anne@jobcenter'
     >>> [row.holder for row in reader.case_list(CaseFilter(org="jobcenter"))]
     ['anne@jobcenter']
-    >>> [e.action for e in ledger.access_log.entries(subject_ref="borger-4711")]
-    ['show', 'search-hit']
+    >>> ledger.reader("eva@udenfor", purpose="nysgerrighed").case(case.case_id)
+    Traceback (most recent call last):
+    stafet.domain.errors.NotAllowed: eva@udenfor takes no part in this case, so may not read it
+    >>> for e in ledger.access_log.entries("borger-4711"):
+    ...     print(e.actor, e.action, e.outcome or "read")
+    anne@jobcenter show read
+    anne@jobcenter search-hit read
+    eva@udenfor show refused
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
-from pydantic import TypeAdapter, ValidationError
-
-from stafet.domain.errors import InvalidCommand
-from stafet.domain.events import CaseEvent
+from stafet.domain.administration import Roles, require_role
+from stafet.domain.authorisation import (
+    CaseView,
+    OverviewScope,
+    case_view,
+    check_purpose,
+    may_read_subject_log,
+    overview_scope,
+)
+from stafet.domain.commands import valid_actor
+from stafet.domain.errors import CaseNotFound, NotAllowed
+from stafet.domain.events import CaseEvent, ParticipantLeft
 from stafet.domain.state import CaseState
-from stafet.domain.values import ParticipantRef, ShortText
 from stafet.projections import queries
 from stafet.projections.queries import (
     Attention,
@@ -41,6 +57,7 @@ from stafet.projections.queries import (
     CaseloadRow,
     CaseRow,
     ConsentRow,
+    FlagRow,
     TableExport,
 )
 
@@ -50,11 +67,11 @@ if TYPE_CHECKING:
     from stafet.ledger import Ledger
     from stafet.storage.access import AccessEntry
 
-__all__ = ["AttentionFilter", "CaseFilter", "LoggedEvent", "Reader"]
+__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "LoggedEvent", "Reader"]
 
-_ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef)
-_PURPOSE: TypeAdapter[str] = TypeAdapter(ShortText)
 EVENT_BATCH = 1000
+WITHHELD = "[withheld]"  # personal content a team leader outside the case does not see
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,45 +82,53 @@ class LoggedEvent:
     event: CaseEvent
 
 
+@dataclass(frozen=True)
+class EventMetadata:
+    """What an auditor sees of an event: where, what kind, who and when; no personal fields."""
+
+    position: int
+    type: str
+    actor: str
+    actor_role: str | None
+    recorded_at: datetime
+    occurred_at: datetime | None
+
+    @classmethod
+    def of(cls, e: CaseEvent) -> EventMetadata:
+        return cls(e.originator_version, type(e).__name__, e.actor, e.actor_role,
+                   e.recorded_at, e.occurred_at)
+
+
 class Reader:
-    """One person reading for one purpose. Each method logs what it read.
+    """One person reading for one purpose. Each method checks, reads and logs."""
 
-    ``require_name``: refuse at once without a person (``--as``) and, where the policy asks
-    for one, a purpose (the default, and what ``Ledger.reader`` does). With False the reads
-    that show personal data still refuse, each before it reads; the reads that need no name
-    today (``caseload``, ``access_log``) answer without one.
-    """
-
-    def __init__(self, ledger: Ledger, actor: str | None, purpose: str | None, *,
-                 require_name: bool = True) -> None:
+    def __init__(self, ledger: Ledger, actor: str | None, purpose: str | None) -> None:
         self.ledger = ledger
-        self.actor: str | None = None
-        self.purpose: str | None = None
-        if actor is not None or require_name:
-            try:
-                self.actor = _ACTOR.validate_python(actor)
-            except ValidationError:
-                raise _no_person() from None
-        if purpose is not None:
-            try:
-                self.purpose = _PURPOSE.validate_python(purpose)
-            except ValidationError:
-                raise InvalidCommand("the purpose must be 1-500 characters of text.") from None
-        if require_name:
-            self._named()
+        self.actor = valid_actor(actor)
+        self._purpose = purpose
 
     # -- the gate ----------------------------------------------------------------------------
 
-    def _named(self) -> str:
-        """Who reads, before anything personal is read: a person, and why if the policy asks."""
-        if self.actor is None:
-            raise _no_person()
-        if self.purpose is None and self.ledger.policy.purpose_required:
-            raise InvalidCommand(
-                "say why you read this (--purpose): every read of personal data is logged with "
-                "its purpose."
-            )
-        return self.actor
+    @property
+    def purpose(self) -> str | None:
+        """Why they read: needed (a sentence, per the policy) before a read of personal data."""
+        return check_purpose(self._purpose, self.ledger.policy)
+
+    def _roles(self) -> Roles:
+        return self.ledger.roles()
+
+    def _allowed(self, action: str, decide: Callable[[], T], state: CaseState | None = None,
+                 subject_ref: str | None = None, criterion: str | None = None) -> T:
+        """Ask the policy; a refusal is access-logged (with what was asked for), then raised."""
+        try:
+            return decide()
+        except NotAllowed:
+            self.ledger.access_log.record(
+                at=self.ledger.clock(), actor=self.actor, action=action, purpose=self._purpose,
+                case_id=str(state.id) if state else None,
+                subject_ref=subject_ref or (state.subject_ref if state else None),
+                criterion=criterion, refused=True)
+            raise
 
     def _read_models(self) -> Engine:
         """The read models, brought up to date first: catching up is safe beside a running
@@ -114,18 +139,19 @@ class Reader:
         return runner.engine
 
     def _log(self, action: str, state: CaseState | None = None,
-             criterion: str | None = None) -> None:
+             criterion: str | None = None, subject_ref: str | None = None) -> None:
         self.ledger.access_log.record(
-            at=self.ledger.clock(), actor=self._named(), action=action, purpose=self.purpose,
+            at=self.ledger.clock(), actor=self.actor, action=action, purpose=self._purpose,
             case_id=str(state.id) if state else None,
-            subject_ref=state.subject_ref if state else None, criterion=criterion,
+            subject_ref=subject_ref or (state.subject_ref if state else None),
+            criterion=criterion,
         )
 
     def _log_cases(self, action: str, criterion: str, case_ids: Iterable[str]) -> None:
         ids = [str(c) for c in case_ids]
         subjects = self.ledger.store.keys.subject_ids_of(ids)
         self.ledger.access_log.record_many(
-            at=self.ledger.clock(), actor=self._named(), action=action, purpose=self.purpose,
+            at=self.ledger.clock(), actor=self.actor, action=action, purpose=self._purpose,
             criterion=criterion, cases=[(c, subjects.get(c)) for c in ids])
 
     def searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
@@ -140,101 +166,180 @@ class Reader:
 
     # -- one case, from the log ----------------------------------------------------------------
 
-    def case(self, ref: UUID | str) -> CaseState:
-        """The case as it stands (``ref``: its id or a unique prefix of 6+ characters)."""
-        self._named()
+    def _view(self, action: str, ref: UUID | str, metadata_only: bool = False,
+              criterion: str | None = None) -> tuple[CaseState, CaseView]:
+        """The case now, and what this reader may see of it (or NotAllowed, logged)."""
         state = self.ledger.get_case(ref)
-        self._log("show", state)
+        view = self._allowed(action, lambda: case_view(
+            self.actor, state, self._roles(), metadata_only=metadata_only), state,
+            criterion=criterion)
+        return state, view
+
+    def _until(self, state: CaseState, view: CaseView) -> int:
+        """The last entry a former participant sees: the one that took them off the case."""
+        if view.version is not None:
+            return view.version
+        # A snapshot made before leaving positions were kept: find the entry in the log.
+        return max(e.originator_version for e in self.ledger.history(state.id)
+                   if isinstance(e, ParticipantLeft) and e.ref == self.actor)
+
+    def _as_seen(self, state: CaseState, view: CaseView) -> CaseState:
+        if view.kind == "until":
+            return self.ledger.get_case(state.id, version=self._until(state, view))
         return state
+
+    def case(self, ref: UUID | str) -> CaseState:
+        """The case as it stands (``ref``: its id or a unique prefix of 6+ characters); for a
+        former participant, as it stood when they left."""
+        self.purpose  # noqa: B018  (asked for before anything is read)
+        state, view = self._view("show", ref)
+        self._log("show", state)
+        return self._as_seen(state, view)
 
     def case_as_of(self, ref: UUID | str, moment: datetime) -> CaseState:
-        """The case exactly as the log stood at a recorded time."""
-        self._named()
-        state = self.ledger.get_case_as_of(ref, moment)
+        """The case exactly as the log stood at a recorded time (never past a former
+        participant's leaving)."""
+        self.purpose  # noqa: B018
+        state, view = self._view("show-as-of", ref, criterion=moment.isoformat())
+        then = self.ledger.get_case_as_of(state.id, moment)
+        if view.kind == "until" and then.version > self._until(state, view):
+            then = self._as_seen(state, view)
         self._log("show-as-of", state, criterion=moment.isoformat())
-        return state
+        return then
 
     def history(self, ref: UUID | str) -> list[CaseEvent]:
-        """Every event of the case, oldest first."""
-        self._named()
-        events = self.ledger.history(ref)
-        self._log("history", self.ledger.get_case(ref))
+        """Every event of the case, oldest first (a former participant's: up to their leaving)."""
+        self.purpose  # noqa: B018
+        state, view = self._view("history", ref)
+        events = self.ledger.history(state.id)
+        if view.kind == "until":
+            last = self._until(state, view)
+            events = [e for e in events if e.originator_version <= last]
+        self._log("history", state)
         return events
+
+    def history_metadata(self, ref: UUID | str) -> list[EventMetadata]:
+        """The history without personal fields: positions, types, actors and times. An
+        auditor's read of any case; a participant's of their own."""
+        state, view = self._view("history-metadata", ref, metadata_only=True)
+        events = self.ledger.history(state.id)
+        if view.kind == "until":
+            last = self._until(state, view)
+            events = [e for e in events if e.originator_version <= last]
+        self._log("history-metadata", state)
+        return [EventMetadata.of(e) for e in events]
 
     def timeline(self, ref: UUID | str) -> CaseState:
         """The case, for its baton holds (``.holds``)."""
-        self._named()
-        state = self.ledger.get_case(ref)
+        self.purpose  # noqa: B018
+        state, view = self._view("timeline", ref)
         self._log("timeline", state)
-        return state
+        return self._as_seen(state, view)
 
     # -- across cases, from the read models ----------------------------------------------------
 
+    def _scope(self) -> OverviewScope:
+        return overview_scope(self.actor, self._roles())
+
     def case_list(self, where: CaseFilter | None = None) -> list[CaseRow]:
-        """Cases, oldest first; a flag filter means due at the ledger's clock. Logged as a
-        search (``case list --org ...``) and a hit for each case listed."""
-        self._named()
+        """Cases, oldest first; a flag filter means due at the ledger's clock. Only the cases
+        the reader takes part in, and for a team leader those where their organisation takes
+        part (without personal content). Logged as a search and a hit for each case listed."""
+        self.purpose  # noqa: B018
         where = where or CaseFilter()
-        rows = queries.case_list(self._read_models(), self.ledger.clock(), where)
+        engine = self._read_models()
+        rows = queries.case_list(engine, self.ledger.clock(), where, self._scope())
+        mine = queries.taking_part(engine, self.actor)
+        rows = [r if r.case_id in mine else _withheld_case(r) for r in rows]
         self.searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
         return rows
 
     def attention(self, where: AttentionFilter | None = None,
                   at: datetime | None = None) -> Attention:
         """The flags due at ``at`` (default: the ledger's clock) and the coordinators over the
-        caseload limit. Logged as a search and a hit for each case flagged."""
-        self._named()
+        caseload limit, as far as the reader sees them (see ``case_list``). Logged as a
+        search and a hit for each case flagged."""
+        self.purpose  # noqa: B018
         where = where or AttentionFilter()
-        answer = queries.attention(self._read_models(), at or self.ledger.clock(), where)
+        engine = self._read_models()
+        answer = queries.attention(engine, at or self.ledger.clock(), where, self._scope())
+        mine = queries.taking_part(engine, self.actor)
+        answer = answer.model_copy(update={"flags": [
+            f if f.case_id in mine else _withheld_flag(f) for f in answer.flags]})
         self.searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
         return answer
 
     def caseload(self) -> list[CaseloadRow]:
-        """Active cases per coordinator, the most first. Counts of coordinators, no citizen's
-        data: not access-logged, and answered without a name (as before the gate existed)."""
-        return queries.caseload(self._read_models())
+        """Active cases per coordinator, the most first: the reader's own, and every
+        coordinator's at an organisation they lead. Counts, no citizen's data: not logged."""
+        return queries.caseload(self._read_models(), self._scope())
 
     def consents(self, case_ref: UUID | str | None = None) -> list[ConsentRow]:
-        """Consents (of one case, or all) with their status at the ledger's clock: 'expired'
-        once past their last day in Copenhagen. Logged as a search and a hit for each case."""
-        self._named()
-        case_id = str(self.ledger.resolve_case(case_ref)) if case_ref is not None else None
-        rows = queries.consents(self._read_models(), self.ledger.clock(), case_id)
-        self.searched(f"consents {case_id or 'of all cases'}",
+        """Consents (of one case, or of every case the reader takes part in) with their status
+        at the ledger's clock. Logged as a search and a hit for each case."""
+        self.purpose  # noqa: B018
+        engine = self._read_models()
+        if case_ref is not None:
+            state, _view = self._view("consents", case_ref)
+            rows = queries.consents(engine, self.ledger.clock(), str(state.id))
+        else:
+            rows = queries.consents(engine, self.ledger.clock(),
+                                    case_ids=queries.taking_part(engine, self.actor))
+        self.searched(f"consents {case_ref or 'of all my cases'}",
                       sorted({r.case_id for r in rows}))
         return rows
 
     def export_table(self, name: str) -> TableExport:
-        """A whole read model (``rm_cases`` ...). Logged before a row is handed out: the export
-        and each case the table's rows are about."""
-        self._named()
+        """A read model (``rm_cases`` ...): the rows of the cases the reader takes part in.
+        Logged before a row is handed out: the export and each case the rows are about."""
+        self.purpose  # noqa: B018
         engine = self._read_models()
-        self.exported(name, queries.table_case_ids(engine, name))
-        return queries.export_table(engine, name)
+        scope = self._scope()
+        self.exported(name, queries.table_case_ids(engine, name, scope))
+        return queries.export_table(engine, name, scope)
 
     def export_events(self) -> Iterator[LoggedEvent]:
-        """The raw event stream, in log order, read in batches as it is iterated. Logged at
-        once (not at the first event): the export and every case in the log."""
-        self._named()
-        self.exported("the event stream", [str(c) for c in self.ledger.case_ids(limit=None)])
-        return self._events()
+        """The raw event stream of the cases the reader takes part in, in log order, read in
+        batches as it is iterated. Logged at once: the export and every case in it."""
+        self.purpose  # noqa: B018
+        mine = queries.taking_part(self._read_models(), self.actor)
+        self.exported("the event stream", sorted(mine))
+        return self._events({UUID(c) for c in mine})
 
-    def _events(self) -> Iterator[LoggedEvent]:
+    def _events(self, cases: set[UUID]) -> Iterator[LoggedEvent]:
         position = 0
         while batch := self.ledger.store.read_after(position, EVENT_BATCH):
             for position, event in batch:
-                if isinstance(event, CaseEvent):  # the administration's stream is no case
+                if isinstance(event, CaseEvent) and event.originator_id in cases:
                     yield LoggedEvent(position, event)
 
     # -- the access log ----------------------------------------------------------------------
 
     def access_log(self, subject_ref: str | None = None) -> list[AccessEntry]:
-        """Who read what, when and why (only the lookups of one citizen's data, given their
-        reference). Not itself logged, and answered without a name (as before the gate)."""
+        """Who read what, when and why: about one citizen for the data protection officer or
+        the citizen's own side; the whole log for the data protection officer. The read is
+        itself logged."""
+        if subject_ref is None:
+            self._allowed("access-log", lambda: require_role(
+                self._roles(), self.actor, "dpo", "read the whole access log"))
+            self._log("access-log", criterion="the whole log")
+            return self.ledger.access_log.entries()
+        cases = []
+        for case_id in self.ledger.store.keys.cases_of(subject_ref):
+            with contextlib.suppress(CaseNotFound):  # a case.open that never committed
+                cases.append(self.ledger.get_case(case_id))
+        self._allowed("access-log", lambda: may_read_subject_log(self.actor, self._roles(),
+                                                                  cases),
+                      subject_ref=subject_ref)
+        self._log("access-log", subject_ref=subject_ref, criterion="one citizen")
         return self.ledger.access_log.entries(subject_ref)
 
 
-def _no_person() -> InvalidCommand:
-    return InvalidCommand(
-        "say who is reading: --as person@org (every read of personal data is logged)."
-    )
+def _withheld_case(row: CaseRow) -> CaseRow:
+    """A case row as a team leader outside the case sees it: no title, no citizen."""
+    return row.model_copy(update={"title": WITHHELD, "subject_ref": WITHHELD})
+
+
+def _withheld_flag(flag: FlagRow) -> FlagRow:
+    """A flag as a team leader outside the case sees it: what kind, not the details."""
+    return flag.model_copy(update={"detail": flag.flag.replace("_", " ")})

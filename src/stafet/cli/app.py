@@ -52,10 +52,10 @@ class Ctx:
 
     @property
     def reader(self) -> Reader:
-        """Every read goes through it: it brings the read models up to date, asks for --as and
-        --purpose before a read of personal data (caseload and the access log need neither),
-        and access-logs what it hands out. The verbs only format its answers."""
-        return Reader(self.ledger, self.actor, self.purpose, require_name=False)
+        """Every read goes through it: it asks who (--as) and why (--purpose), checks the
+        authorisation policy, and access-logs what it hands out (and what it refused). The
+        verbs only format its answers."""
+        return self.ledger.reader(self.actor, self.purpose)
 
     def require_actor(self) -> str:
         if not self.actor:

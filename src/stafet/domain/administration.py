@@ -42,6 +42,10 @@ ROLE_WORDS: dict[str, str] = {
     "team_leader": "team leader of an organisation (the overview of its cases)",
     "feed": "a system following the event feed",
 }
+ROLE_NAMES: dict[str, str] = {  # in a sentence: "only an auditor may ..."
+    "admin": "an administrator", "dpo": "the data protection officer", "auditor": "an auditor",
+    "team_leader": "a team leader", "feed": "a feed system",
+}
 ORG_ROLES = frozenset({"team_leader"})  # roles held for one organisation
 
 
@@ -225,8 +229,8 @@ def _refuse(code: str, message: str) -> RuleViolation:
 def require_role(roles: Roles | None, actor: str, role: str, doing: str) -> None:
     """Refuse, in one sentence, an act that needs a role the actor does not hold."""
     if roles is None or not roles.has(actor, role):
-        raise NotAllowed(f"only a {ROLE_WORDS[role].split(' (')[0]} may {doing}; "
-                         f"{actor} does not hold that role", code=f"role.{role}_required")
+        raise NotAllowed(f"only {ROLE_NAMES[role]} may {doing}; {actor} does not hold that "
+                         "role", code=f"role.{role}_required")
 
 
 def decide_admin(state: Roles | None, command: AdminCommand, now: datetime) -> list[AdminEvent]:

@@ -8,8 +8,7 @@ module answers the reads and the acts that need a role.
 A refusal is ``NotAllowed``: one sentence, nothing shown or stored, and the application writes
 it to the access log.
 
-    >>> from stafet.domain.administration import Roles
-    >>> scope = overview_scope("lis@jobcenter", Roles())
+    >>> scope = OverviewScope("lis@jobcenter", orgs=frozenset({"jobcenter"}))
     >>> scope.sees_row({"bo@socialcenter"})
     False
     >>> scope.sees_row({"bo@socialcenter", "anne@jobcenter"}), scope.full_row({"anne@jobcenter"})
@@ -21,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from stafet.domain.administration import Roles
-from stafet.domain.errors import NotAllowed
+from stafet.domain.administration import ROLE_NAMES, Roles
+from stafet.domain.errors import InvalidCommand, NotAllowed
+from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from stafet.domain.values import org_of
 
@@ -78,10 +78,32 @@ def may_read_subject_log(actor: str, roles: Roles, cases_of_subject: list[CaseSt
                      code="access_log.not_allowed")
 
 
+def check_purpose(purpose: str | None, policy: Policy) -> str | None:
+    """Why someone reads personal data, as the policy wants it said: a sentence with at least
+    ``purpose_min_letters`` letters (and, if the policy lists purposes, one of them)."""
+    text = (purpose or "").strip()
+    if not text:
+        if policy.purpose_required:
+            raise InvalidCommand("say why you read this (--purpose): every read of personal "
+                                 "data is logged with its purpose.")
+        return None
+    if len(text) > 500:
+        raise InvalidCommand("the purpose must be at most 500 characters.")
+    if sum(ch.isalpha() for ch in text) < policy.purpose_min_letters:
+        raise InvalidCommand(f"the purpose says why in words (at least "
+                             f"{policy.purpose_min_letters} letters), e.g. 'forberede "
+                             "koordinerende møde'.")
+    if policy.purposes and text.casefold() not in {p.casefold() for p in policy.purposes}:
+        raise InvalidCommand(f"the purpose must be one of the policy's: "
+                             f"{', '.join(policy.purposes)}.")
+    return text
+
+
 def require_any_role(actor: str, roles: Roles, allowed: frozenset[str], doing: str) -> None:
     if not any(roles.has(actor, role) for role in allowed):
-        names = " or ".join(sorted(allowed))
-        raise NotAllowed(f"only an {names} may {doing}; {actor} holds none of those roles",
+        names = [ROLE_NAMES[r] for r in sorted(allowed)]
+        listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+        raise NotAllowed(f"only {listed} may {doing}; {actor} holds none of those roles",
                          code="role.required")
 
 

@@ -45,6 +45,10 @@ class Policy(BaseModel):
     # Access to personal data
     purpose_required: bool = True
     """Every read of a case's personal data must say why (a purpose), for the access log."""
+    purpose_min_letters: int = Field(default=5, ge=1)
+    """A purpose is words, not a dot: at least this many letters."""
+    purposes: tuple[str, ...] = ()
+    """If given, the only purposes a read may name (compared case-blind)."""
     access_log_retention_days: int = Field(default=183, ge=1)
     """How long access-log entries are kept (about 6 months) before `access-log prune`."""
 
