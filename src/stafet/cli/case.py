@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import asdict
 from datetime import date, datetime
 
 import click
@@ -10,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import case_json, event_json, table
-from stafet.domain.calendar import day, when
+from stafet.domain.calendar import Lang, day, when
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.state import CaseState
 from stafet.domain.values import Moment
@@ -71,22 +72,36 @@ def show(ctx: Ctx, case_ref: str, as_of: str | None) -> None:
 @click.argument("case_ref", metavar="CASE")
 @click.option("--lang", type=click.Choice(["en", "da"]), default="en", show_default=True,
               help="Tell the story in English or Danish.")
+@click.option("--metadata", is_flag=True,
+              help="Positions, event types, actors and times only, no personal fields (an "
+              "auditor may read this of any case).")
 @pass_ctx
-def history(ctx: Ctx, case_ref: str, lang: str) -> None:
+def history(ctx: Ctx, case_ref: str, lang: str, metadata: bool) -> None:
     """The full story of the case, oldest first, one line an event, in plain words.
 
     \b
     Example:
       stafet case history 3fa85f
       stafet case history 3fa85f --lang da
+      stafet --as revisor@kommunen case history 3fa85f --metadata
     """
+    language: Lang = "da" if lang == "da" else "en"
+    if metadata:
+        entries = ctx.reader.history_metadata(case_ref)
+        if ctx.as_json:
+            ctx.emit_json([asdict(m) for m in entries])
+            return
+        click.echo(table(["#", "RECORDED", "OCCURRED", "WHO", "ROLE", "TYPE"], [
+            [str(m.position), when(m.recorded_at, language), when(m.occurred_at, language)
+             if m.occurred_at else "-", m.actor, m.actor_role or "-", m.type]
+            for m in entries]))
+        return
     events = ctx.reader.history(case_ref)
     if ctx.as_json:
         ctx.emit_json([event_json(e) for e in events])
         return
-    rows = [[str(e.originator_version), when(e.effective_at, lang), e.actor,  # type: ignore[arg-type]
-             describe(e, lang=lang)]  # type: ignore[arg-type]
-            for e in events]
+    rows = [[str(e.originator_version), when(e.effective_at, language), e.actor,
+             describe(e, lang=language)] for e in events]
     headers = ["#", "HVORNÅR", "HVEM", "HVAD"] if lang == "da" else ["#", "WHEN", "WHO", "WHAT"]
     click.echo(table(headers, rows))
 
