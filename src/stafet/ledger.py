@@ -120,7 +120,18 @@ class Ledger(CommandVerbs):
 
     def unit_of_work(self) -> UnitOfWork:
         """Several commands decided one after another and stored together, or not at all."""
-        return UnitOfWork(self.store, self.policy, self.clock, self._after_commit)
+        return UnitOfWork(self.store, self.policy, self.clock, self._after_commit,
+                          self._write_refused)
+
+    def _write_refused(self, command: Command, _refusal: NotAllowed) -> None:
+        """A write the policy refused (a stranger to the case, a missing role) is logged."""
+        case_id = getattr(command, "case_id", None)
+        subject = self.store.keys.subject_ids_of([str(case_id)]).get(str(case_id)) \
+            if case_id else None
+        self.access_log.record_many(at=self.clock(), actor=command.actor, action="write",
+                                    purpose=None, criterion=command.name,
+                                    cases=[(str(case_id) if case_id else None, subject)],
+                                    refused=True)
 
     def apply_batch(self, lines: Sequence[str], *, actor: str | None = None,
                     atomic: bool = False, progress: LineProgress | None = None,

@@ -28,7 +28,7 @@ from stafet.domain.administration import (
 )
 from stafet.domain.commands import CaseCommand, Command, EraseCase, OpenCase
 from stafet.domain.decide import Context, decide
-from stafet.domain.errors import ConcurrencyConflict, RuleViolation
+from stafet.domain.errors import ConcurrencyConflict, NotAllowed, RuleViolation
 from stafet.domain.events import Envelope
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import Policy
@@ -68,11 +68,15 @@ class UnitOfWork:
     """
 
     def __init__(self, store: CaseStore, policy: Policy, clock: Callable[[], datetime],
-                 after_commit: Callable[[], None] = lambda: None) -> None:
+                 after_commit: Callable[[], None] = lambda: None,
+                 refused: Callable[[Command, NotAllowed], None] = lambda _c, _e: None) -> None:
+        """``refused``: told of every command the authorisation policy refused (for the access
+        log), before the refusal is raised."""
         self.store = store
         self.policy = policy
         self.clock = clock
         self.after_commit = after_commit
+        self.refused = refused
         self.loaded_versions: dict[UUID, int] = {}
         self.states: dict[UUID, CaseState] = {}
         self.events: list[Envelope] = []
@@ -104,10 +108,14 @@ class UnitOfWork:
                 return earlier.model_copy(update={"replayed": True})
             if stored := earlier_result(self.store, command, fingerprint):
                 return stored
-        if isinstance(command, AdminCommand):
-            stream, version, events = self._decide_admin(command)
-        else:
-            stream, version, events = self._decide_case(command)
+        try:
+            if isinstance(command, AdminCommand):
+                stream, version, events = self._decide_admin(command)
+            else:
+                stream, version, events = self._decide_case(command)
+        except NotAllowed as refusal:
+            self.refused(command, refusal)
+            raise
         self.events.extend(events)
         result = CommandResult(
             case_id=stream,
