@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
+from stafet.dev.synthetic.stream import generate
 from stafet.domain.commands import Command
 from stafet.domain.decide import Context, decide
 from stafet.domain.evolve import evolve
 from stafet.domain.policy import DEFAULT_POLICY
 from stafet.domain.state import CaseState
-from stafet.synthetic import generate
 
 NAMESPACE = UUID("5f0c8a52-3d0e-4a47-9b6e-2b1d6f0e7a11")  # case ids of the replay only
 

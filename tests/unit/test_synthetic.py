@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from stafet import Ledger
+from stafet.dev.synthetic.loading import load
+from stafet.dev.synthetic.parameters import KINDS
+from stafet.dev.synthetic.planner import plan_cases
+from stafet.dev.synthetic.stream import generate, single_case, summarise
 from stafet.domain.values import looks_like_cpr
-from stafet.synthetic import KINDS, generate, load, plan_cases, single_case, summarise
 
 # Enough cases and events that even the rare commands (a reopening, a revoked consent)
 # appear, and still a few seconds on SQLite.
