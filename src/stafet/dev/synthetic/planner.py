@@ -7,6 +7,9 @@ import random
 from dataclasses import dataclass
 
 from stafet.dev.synthetic.parameters import EVENTS_PER_CASE, WORKDAY, YEAR_DAYS
+from stafet.domain.values import SubjectKind
+
+SUBJECT_KINDS: tuple[SubjectKind, ...] = ("adult", "child", "family")
 
 
 @dataclass(frozen=True)
@@ -14,7 +17,7 @@ class CaseSpec:
     """What the planner decided about one case before any of its commands is generated."""
 
     number: int
-    kind: str  # adult | child | family
+    kind: SubjectKind
     events: int  # exactly this many events
     opens: int  # working second of the year the case opens
     until: int  # working second its last command should come near
@@ -60,7 +63,7 @@ def plan_cases(
     specs = []
     year = YEAR_DAYS * WORKDAY
     for number, count in enumerate(counts):
-        kind = rng.choices(("adult", "child", "family"), weights=(55, 30, 15))[0]
+        kind = rng.choices(SUBJECT_KINDS, weights=(55, 30, 15))[0]
         hot = count >= hot_cut and count > 200
         opens = rng.randrange(0, year // 8 if hot else year * 8 // 10)
         length = year - opens if hot else rng.randrange(min(20 * WORKDAY, year - opens), year - opens + 1)

@@ -19,20 +19,23 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from stafet.dev.synthetic.item import Item
 from stafet.dev.synthetic.parameters import DEFAULT_START, WORKDAY, YEAR_DAYS
 from stafet.dev.synthetic.planner import CaseSpec, plan_cases
-from stafet.dev.synthetic.story import _CaseSim
+from stafet.dev.synthetic.story import CaseStory, monday_of
+from stafet.domain.values import SubjectKind
 
 
-def single_case(events: int, seed: int = 1, kind: str = "adult", closes: bool = False) -> list[Item]:
+def single_case(
+    events: int, seed: int = 1, kind: SubjectKind = "adult", closes: bool = False
+) -> list[Item]:
     """The commands of one case with exactly ``events`` events, spread over a year."""
     spec = CaseSpec(0, kind, events, 0, max(YEAR_DAYS * WORKDAY - WORKDAY, events), closes,
                     False, events > 200)
-    return list(_CaseSim(spec, seed).items())
+    return list(CaseStory(spec, seed).items())
 
 
 def generate(
@@ -43,12 +46,12 @@ def generate(
     Exactly ``events`` events in total (100 a case by default). Cases start lazily, so
     memory follows the cases open at one time, not all cases."""
     specs = sorted(plan_cases(cases, seed, events), key=lambda s: (s.opens, s.number))
-    epoch = start - timedelta(days=start.weekday())
+    epoch = monday_of(start)
     pending: list[tuple[int, int, Item, Iterator[Item]]] = []
     next_spec = 0
     while pending or next_spec < len(specs):
         while next_spec < len(specs) and (not pending or specs[next_spec].opens <= pending[0][0]):
-            stream = _CaseSim(specs[next_spec], seed, epoch).items()
+            stream = CaseStory(specs[next_spec], seed, epoch).items()
             first = next(stream, None)
             if first is not None:
                 heapq.heappush(pending, (first.order, specs[next_spec].number, first, stream))

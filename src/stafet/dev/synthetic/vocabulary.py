@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TOWNS = [
+from stafet.domain.values import ParticipantKind
+
+TOWNS: list[tuple[str, str]] = [
     ("odense", "Odense"), ("vejle", "Vejle"), ("aarhus", "Aarhus"), ("aalborg", "Aalborg"),
     ("esbjerg", "Esbjerg"), ("randers", "Randers"), ("kolding", "Kolding"),
     ("horsens", "Horsens"), ("silkeborg", "Silkeborg"), ("naestved", "Næstved"),
     ("herning", "Herning"), ("roskilde", "Roskilde"), ("holbaek", "Holbæk"),
     ("svendborg", "Svendborg"), ("viborg", "Viborg"), ("hjoerring", "Hjørring"),
 ]
-FIRST = [
+FIRST: list[tuple[str, str]] = [
     ("anne", "Anne"), ("louise", "Louise"), ("mette", "Mette"), ("rikke", "Rikke"),
     ("birgit", "Birgit"), ("hanne", "Hanne"), ("karin", "Karin"), ("nina", "Nina"),
     ("sara", "Sara"), ("camilla", "Camilla"), ("pernille", "Pernille"), ("lone", "Lone"),
@@ -24,7 +26,7 @@ FIRST = [
     ("martin", "Martin"), ("jakob", "Jakob"), ("rasmus", "Rasmus"), ("niels", "Niels"),
     ("aase", "Åse"), ("bjoern", "Bjørn"), ("signe", "Signe"), ("ida", "Ida"), ("emil", "Emil"),
 ]
-LAST = [
+LAST: list[tuple[str, str]] = [
     ("holm", "Holm"), ("berg", "Berg"), ("nielsen", "Nielsen"), ("hansen", "Hansen"),
     ("lund", "Lund"), ("krogh", "Krogh"), ("dal", "Dal"), ("skov", "Skov"),
     ("moeller", "Møller"), ("friis", "Friis"), ("bach", "Bach"), ("winther", "Winther"),
@@ -45,7 +47,7 @@ CLINICS = ["vestergade", "torvet", "parkvej", "kirkebakken", "stationsvej", "hav
 class OrgType:
     key: str
     slug: str  # {t}: town; {school}, {daycare}, {clinic}
-    kind: str  # participant kind
+    kind: ParticipantKind
     titles: tuple[str, ...]
     efforts: tuple[tuple[str, str, str], ...] = ()  # (title, law, paragraph)
     sector_plan: tuple[str, str, str] | None = None  # (kind, system, reference prefix)
@@ -107,9 +109,11 @@ ORGS: dict[str, OrgType] = {o.key: o for o in [
     OrgType("tolk", "tolkeservice-{t}", "interpreter", ("Tolk",)),
 ]}
 
-OPENERS = {"adult": ("jobcenter", "voksen"), "child": ("dagtilbud", "skole", "familie"),
-           "family": ("familie", "jobcenter")}
-NETWORK = {
+OPENERS: dict[str, tuple[str, ...]] = {
+    "adult": ("jobcenter", "voksen"), "child": ("dagtilbud", "skole", "familie"),
+    "family": ("familie", "jobcenter"),
+}
+NETWORK: dict[str, tuple[str, ...]] = {
     "adult": ("jobcenter", "voksen", "misbrug", "psykiatri", "laege", "kriminalforsorg", "uu",
               "bolig", "frivillig"),
     "child": ("skole", "dagtilbud", "ppr", "sundhedspleje", "familie", "bup", "laege",
@@ -117,17 +121,18 @@ NETWORK = {
     "family": ("familie", "jobcenter", "skole", "ppr", "sundhedspleje", "voksen", "misbrug",
                "psykiatri", "laege", "bolig"),
 }
-PURPOSE = {"adult": "koordinering af samlet forløb", "child": "tværfagligt samarbejde om barnet",
-           "family": "helhedsorienteret støtte til familien"}
-CATEGORIES = {
+PURPOSE: dict[str, str] = {
+    "adult": "koordinering af samlet forløb", "child": "tværfagligt samarbejde om barnet",
+    "family": "helhedsorienteret støtte til familien"}
+CATEGORIES: dict[str, tuple[str, ...]] = {
     "adult": ("beskæftigelse", "uddannelse", "misbrug", "helbred", "psykisk helbred",
               "kriminalitet", "bolig", "økonomi"),
     "child": ("trivsel", "sprog", "skolegang", "helbred", "udvikling", "familieforhold"),
     "family": ("trivsel", "skolegang", "helbred", "familieforhold", "beskæftigelse", "bolig",
                "økonomi", "misbrug"),
 }
-WHO = {"adult": "Borgeren", "child": "Barnet", "family": "Familien"}
-TITLES = {
+WHO: dict[str, str] = {"adult": "Borgeren", "child": "Barnet", "family": "Familien"}
+TITLES: dict[str, list[str]] = {
     "adult": ["Samlet forløb: job, helbred og egen bolig", "Vejen til uddannelse",
               "Stabil hverdag efter afsoning", "Fra ressourceforløb mod job",
               "Ud af misbrug og ind i fællesskaber", "Sammenhængende indsats ved psykisk sårbarhed"],
@@ -137,7 +142,7 @@ TITLES = {
     "family": ["Støtte til familien i en svær periode", "Helhedsorienteret indsats for familien",
                "Familiens hverdag, bolig og børnenes skolegang", "Ét samlet forløb for familien"],
 }
-SITUATION = {
+SITUATION: dict[str, list[str]] = {
     "adult": ["fremmødet er stabilt", "der har været et tilbagefald i weekenden",
               "boligsituationen er stadig uafklaret", "økonomien er presset efter en restance",
               "medicinen er justeret og søvnen er bedre", "praktikken går godt",
@@ -163,17 +168,17 @@ TASKS = [
     "følge op på {cat} efter fire uger", "lave en skriftlig aftale om {cat}",
     "koordinere {cat} med de øvrige aktører",
 ]
-GOALS = {
-    "overall": {"adult": ["{who} er i job eller uddannelse og selvforsørgende",
-                          "{who} har en stabil hverdag i egen bolig"],
-                "child": ["{who} trives og går i skole hver dag", "{who} er klar til skolestart"],
-                "family": ["Familien har en tryg og stabil hverdag",
-                           "Børnene trives, og forældrene er i beskæftigelse"]},
-    "sub": ["{who} deltager i et forløb om {cat}", "Der er en fast plan for {cat}",
-            "{who} oplever fremgang med {cat}", "Ingen uafklarede spørgsmål om {cat}"],
-    "progression": ["Fremmøde fire ud af fem dage i fire uger", "Én samtale om ugen om {cat}",
-                    "Tre måneder uden afbrud i forløbet", "Faste rutiner hver morgen i en måned"],
+OVERALL_GOALS: dict[str, list[str]] = {
+    "adult": ["{who} er i job eller uddannelse og selvforsørgende",
+              "{who} har en stabil hverdag i egen bolig"],
+    "child": ["{who} trives og går i skole hver dag", "{who} er klar til skolestart"],
+    "family": ["Familien har en tryg og stabil hverdag",
+               "Børnene trives, og forældrene er i beskæftigelse"],
 }
+SUB_GOALS = ["{who} deltager i et forløb om {cat}", "Der er en fast plan for {cat}",
+             "{who} oplever fremgang med {cat}", "Ingen uafklarede spørgsmål om {cat}"]
+PROGRESSION_GOALS = ["Fremmøde fire ud af fem dage i fire uger", "Én samtale om ugen om {cat}",
+                     "Tre måneder uden afbrud i forløbet", "Faste rutiner hver morgen i en måned"]
 AGENDA = ["Velkomst og {who_l}s egne ønsker", "Status fra aktørerne", "Mål for {cat}",
           "Aftaler og næste møde", "Samtykke og deling af oplysninger", "Status på indsatserne",
           "Opfølgning på aftaler", "Hvem holder stafetten"]
