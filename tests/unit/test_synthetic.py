@@ -204,7 +204,7 @@ def test_the_generator_imports_no_rule() -> None:
     """The domain's rules live in stafet.domain.decide and stafet.domain.rules; the generator
     asks decide and imports none of them."""
     package = Path(stafet.dev.synthetic.__file__).parent
-    for module in sorted(package.glob("*.py")):
+    for module in sorted(package.rglob("*.py")):
         tree = ast.parse(module.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):

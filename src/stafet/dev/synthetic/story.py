@@ -24,8 +24,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
-from stafet.dev.synthetic import acts
-from stafet.dev.synthetic.acts import Proposals
+from stafet.dev.synthetic.acts import (
+    baton,
+    common,
+    consent,
+    lifecycle,
+    log,
+    meetings,
+    participants,
+    plan,
+)
+from stafet.dev.synthetic.acts.common import Proposals
 from stafet.dev.synthetic.item import Item
 from stafet.dev.synthetic.parameters import DEFAULT_START, WORKDAY
 from stafet.dev.synthetic.planner import CaseSpec
@@ -176,7 +185,7 @@ class CaseStory:
             self.agenda_changes[fields["meeting_id"]] += 1
         return Item(self.spec.number, name, fields, len(events), at, self.w, command)
 
-    def first(self, proposals: Iterable[acts.Proposal], *, guarded: bool = True) -> Item | None:
+    def first(self, proposals: Iterable[common.Proposal], *, guarded: bool = True) -> Item | None:
         """The first proposal the domain accepts (and the budget allows), or None."""
         for name, fields in proposals:
             item = self.propose(name, fields, guarded=guarded)
@@ -214,7 +223,7 @@ class CaseStory:
         at = self.calendar(self.w).isoformat(timespec="seconds")
         events = 0
         for _ in range(MAX_WIND_DOWN):
-            for name, fields in acts.wind_down_dry_run(state):
+            for name, fields in lifecycle.wind_down_dry_run(state):
                 decided = self._decide(state, self._command(name, {**fields, "occurred_at": at}))
                 if decided is not None:
                     folded = project_case(state, decided)
@@ -262,26 +271,26 @@ class CaseStory:
             self.left = self.lives.pop(0)
             self.closing, self._known_cost = False, None
             self.tick(20)
-            yield self.must(acts.reopen(self), "reopening", guarded=False)
+            yield self.must(lifecycle.reopen(self), "reopening", guarded=False)
 
     def _open(self) -> Item:
-        item = self.must(acts.open_case(self), "opening", guarded=False)
+        item = self.must(lifecycle.open_case(self), "opening", guarded=False)
         # The intake: who joins, the consent, the first meeting; the plan comes once accepted.
         if self.rng.random() < 0.3:
-            self.later(acts.note)
+            self.later(log.note)
         for person in self.people.citizen_side:
-            self.later(acts.join, person)
-        self.later(acts.give_consent)
+            self.later(participants.join, person)
+        self.later(consent.give_consent)
         network = self.people.network
         joiners = [p for p in network if p.kind != "interpreter"] or list(network)
         first = self.rng.sample(joiners, min(len(joiners), self.rng.randint(2, 5)))
         if self.people.language:
             first += [p for p in network if p.kind == "interpreter"]
         for person in first:
-            self.later(acts.join, person)
+            self.later(participants.join, person)
         if self.case.baton.temporary:
-            self.later(acts.hand_to_permanent)
-        self.later(acts.convene)
+            self.later(baton.hand_to_permanent)
+        self.later(meetings.convene)
         return item
 
     def later(self, act: Callable[..., Proposals], *args: Any) -> None:
@@ -306,11 +315,11 @@ class CaseStory:
     def _closing_step(self) -> Item:
         """Notes while there are events to spare, then the wind-down, ending in the close."""
         if self.left > self._closing_cost():
-            return self.must(acts.note(self), "a note", guarded=False)
+            return self.must(log.note(self), "a note", guarded=False)
         if self.left < self._closing_cost():
             raise StoryError(f"case {self.spec.number} has {self.left} events left and needs "
                              f"{self._closing_cost()} to close")
-        item = self.must(acts.wind_down(self), "winding down", guarded=False)
+        item = self.must(lifecycle.wind_down(self), "winding down", guarded=False)
         if item.name == "case.close" and self.left != 0:
             raise StoryError(f"case {self.spec.number} closed with {self.left} events unspent")
         # Each wind-down step takes what its dry run counted, so what is left is what closing
@@ -324,10 +333,10 @@ class CaseStory:
         stage, rng = self.case.baton.stage, self.rng
         if stage == "offered" and rng.random() < 0.6:
             roll = rng.random()
-            act = acts.grab if roll < 0.82 else acts.decline if roll < 0.91 else acts.withdraw
+            act = baton.grab if roll < 0.82 else baton.decline if roll < 0.91 else baton.withdraw
             return self.first(act(self))
         if stage == "exchange" and rng.random() < 0.6:
-            return self.first(acts.release(self))
+            return self.first(baton.release(self))
         return None
 
     def _meeting_due(self) -> Item | None:
@@ -335,15 +344,15 @@ class CaseStory:
         (refused once accepted), then it is held, or now and then cancelled."""
         for meeting in self.case.meetings.values():
             if meeting.status == "convened" and self.moment - meeting.starts_at >= timedelta(hours=1):
-                accepted = self.first(acts.accept_plan(self))
+                accepted = self.first(plan.accept_plan(self))
                 if accepted is not None:
                     self._write_the_plan()
                     return accepted
                 if self.rng.random() < 0.93:
-                    held = self.first(acts.hold(self, meeting))
+                    held = self.first(meetings.hold(self, meeting))
                     if held is not None:
                         return held
-                return self.first(acts.cancel_meeting(self, meeting))
+                return self.first(meetings.cancel_meeting(self, meeting))
         return None
 
     def _minutes_due(self) -> Item | None:
@@ -353,40 +362,40 @@ class CaseStory:
         return None
 
     def _minutes(self, meeting: Meeting) -> Item | None:
-        return self.first(acts.send_minutes(self, meeting))
+        return self.first(meetings.send_minutes(self, meeting))
 
     def _write_the_plan(self) -> None:
         """Once accepted, the plan is written over the next days."""
-        self.later(acts.summary)
+        self.later(plan.summary)
         self.todo.append(self._first_goals)
-        self.later(acts.plan_effort)
-        self.later(acts.view)
+        self.later(plan.plan_effort)
+        self.later(plan.view)
         if self.rng.random() < 0.7:
-            self.later(acts.link_sector_plan)
-        self.later(acts.plan_effort)
+            self.later(plan.link_sector_plan)
+        self.later(plan.plan_effort)
 
     def _first_goals(self) -> Item | None:
-        item = self.first(acts.set_goal(self, "overall"))
+        item = self.first(plan.set_goal(self, "overall"))
         if item is not None:
             for _ in range(self.rng.randint(1, 3)):
-                self.todo.appendleft(lambda: self.first(acts.set_goal(self)))
+                self.todo.appendleft(lambda: self.first(plan.set_goal(self)))
         return item
 
     def _free(self) -> Item:
         """Everything else a case sees, drawn by weight; what the domain refuses is skipped."""
         choices: list[tuple[float, Callable[[CaseStory], Proposals]]] = [
-            (20, acts.note), (9, acts.share), (7, acts.make_agreement),
-            (7, acts.complete_some), (1, acts.cancel_some), (1, acts.reassign),
-            (4, acts.goal_status), (2, acts.revise_goal), (2, acts.set_goal),
-            (3, acts.plan_effort), (4, acts.effort_status), (4, acts.convene),
-            (1, acts.change_agenda), (2, acts.hand), (2, acts.join_someone),
-            (1, acts.leave_someone), (0.5, acts.renew_consent), (0.5, acts.revoke_consent),
-            (3, acts.view), (1, acts.link_sector_plan), (0.7, acts.phase), (1, acts.correct),
-            (0.8, acts.summary),
+            (20, log.note), (9, consent.share), (7, plan.make_agreement),
+            (7, plan.complete_some), (1, plan.cancel_some), (1, plan.reassign),
+            (4, plan.goal_status), (2, plan.revise_goal), (2, plan.set_goal),
+            (3, plan.plan_effort), (4, plan.effort_status), (4, meetings.convene),
+            (1, meetings.change_agenda), (2, baton.hand), (2, participants.join_someone),
+            (1, participants.leave_someone), (0.5, consent.renew_consent), (0.5, consent.revoke_consent),
+            (3, plan.view), (1, plan.link_sector_plan), (0.7, lifecycle.phase), (1, log.correct),
+            (0.8, plan.summary),
         ]
         while choices:
             index = self.rng.choices(range(len(choices)), weights=[w for w, _ in choices])[0]
             item = self.first(choices.pop(index)[1](self))
             if item is not None:
                 return item
-        return self.must(acts.note(self), "a note")
+        return self.must(log.note(self), "a note")
