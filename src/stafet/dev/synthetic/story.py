@@ -8,11 +8,12 @@ case's state with ``evolve`` and becomes an ``Item`` of the stream. The story ke
 of any rule: it reads the state to choose, and the domain alone says what is allowed.
 
 The planner gives every case an exact number of events. A case that is to close must close
-on its very last event, and the story does not know what closing needs: it asks. After each
-proposal it dry-runs the wind-down on the new state (propose the close; while refused,
-finish something still open and propose again) and counts the events that takes; a step
-that would leave too few events to close is not taken. When the events left come down to
-that count (plus two notes' slack), the story winds down for real.
+on its very last event, and the story does not know what closing needs: it asks. It
+dry-runs the wind-down on a copy of the state (propose the close; while refused, finish
+something still open and propose again) and counts the events that takes; a step that
+would leave too few events to close is not taken. When the events left come down to that
+count (plus two notes' slack), the story winds down for real. The dry run is exact but not
+free, so it runs only near the end (see ``GROWTH_PER_EVENT``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import random
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,8 +36,9 @@ from stafet.dev.synthetic.acts import (
     plan,
 )
 from stafet.dev.synthetic.acts.common import Proposals
+from stafet.dev.synthetic.clock import Clock, monday_of
 from stafet.dev.synthetic.item import Item
-from stafet.dev.synthetic.parameters import DEFAULT_START, WORKDAY
+from stafet.dev.synthetic.parameters import DEFAULT_START
 from stafet.dev.synthetic.planner import CaseSpec
 from stafet.dev.synthetic.population import populate
 from stafet.dev.synthetic.texts import Texts
@@ -47,7 +49,6 @@ from stafet.domain.events import CaseEvent
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import DEFAULT_POLICY
 from stafet.domain.state import CaseState, Meeting
-from stafet.domain.values import COPENHAGEN
 
 # The rules of a ledger with default settings: a store with other settings may refuse some
 # of the commands (a stricter youth-consent rule, say).
@@ -72,23 +73,17 @@ class StoryError(RuntimeError):
     """The story could not keep to its plan: a fault in the generator, never in the ledger."""
 
 
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 class CaseStory:
     def __init__(self, spec: CaseSpec, seed: int, epoch: date | None = None) -> None:
         self.spec = spec
         self.rng = random.Random(f"stafet-synthetic:{seed}:{spec.number}:{spec.events}")
-        self.epoch = epoch or monday_of(DEFAULT_START)
         self.people = populate(spec.kind, self.rng)
         self.texts = Texts(self.rng, self.people)
         # The story's own id for the case; a ledger that stores the stream gives its own.
         self.case_id = UUID(int=self.rng.getrandbits(128), version=4)
         self._state: CaseState | None = None
-        self.w = spec.opens  # working second of the year: the story's clock
-        self._moment: tuple[int, datetime] = (-1, datetime.min)
-        self.gap = max(1.0, (spec.until - spec.opens) / max(spec.events, 1))
+        self.clock = Clock(self.rng, epoch or monday_of(DEFAULT_START), spec.opens,
+                           gap=max(1.0, (spec.until - spec.opens) / max(spec.events, 1)))
         self.todo: deque[Later] = deque()
         self.agenda_changes: Counter[str] = Counter()
         self.refusals: Counter[str] = Counter()  # the domain's refusal codes, for curiosity and tests
@@ -110,44 +105,14 @@ class CaseStory:
             raise StoryError("the case has not been opened yet")
         return self._state
 
-    # -- time ------------------------------------------------------------------------------
-
-    def tick(self, scale: float = 1.0) -> None:
-        gap = self.gap * scale
-        self.w += max(1, int(self.rng.expovariate(1.0 / gap))) if gap > 1 else 1
-
-    def calendar(self, w: int) -> datetime:
-        """Working second ``w`` of the year as Copenhagen wall-clock time (naive)."""
-        day, second = divmod(w, WORKDAY)
-        weeks, weekday = divmod(day, 5)
-        moment = datetime.combine(self.epoch + timedelta(days=7 * weeks + weekday), time(8))
-        return moment + timedelta(seconds=second)
-
-    @property
-    def moment(self) -> datetime:
-        """Now, as the domain sees time (aware, UTC)."""
-        if self._moment[0] != self.w:  # asked many times a step; the clock moves once
-            self._moment = (self.w, self.calendar(self.w).replace(tzinfo=COPENHAGEN).astimezone(UTC))
-        return self._moment[1]
-
-    @property
-    def today(self) -> date:
-        return self.calendar(self.w).date()
-
-    def day_at(self, days_ahead: int, hour: int) -> int:
-        """The working second of ``hour`` o'clock, ``days_ahead`` working days from now."""
-        return (self.w // WORKDAY + days_ahead) * WORKDAY + (hour - 8) * 3600
-
-    def days(self, low: int, high: int) -> str:
-        """A day between ``low`` and ``high`` days from today, as ISO text."""
-        return (self.today + timedelta(days=self.rng.randint(low, high))).isoformat()
-
     # -- asking the domain ---------------------------------------------------------------------
 
     def _command(self, name: str, fields: dict[str, Any]) -> Command:
         return build_command(name, fields if name == "case.open" else {**fields, "case_id": self.case_id})
 
-    def _decide(self, state: CaseState | None, command: Command) -> list[CaseEvent] | None:
+    def _decide(
+        self, state: CaseState | None, command: Command, *, tally: bool = True
+    ) -> list[CaseEvent] | None:
         """The domain's answer: the events, or None when it refuses."""
         assert command.occurred_at is not None
         context = Context(command=command, now=command.occurred_at, policy=POLICY,
@@ -155,13 +120,14 @@ class CaseStory:
         try:
             return decide(state, command, context)
         except RuleViolation as refusal:
-            self.refusals[refusal.code] += 1
+            if tally:
+                self.refusals[refusal.code] += 1
             return None
 
     def propose(self, name: str, fields: dict[str, Any], *, guarded: bool = True) -> Item | None:
         """Offer one command; keep it if the domain accepts it and (``guarded``) the case's
         events still suffice for what it is planned to do."""
-        at = self.calendar(self.w)
+        at = self.clock.calendar()
         fields = {k: v for k, v in fields.items() if v is not None}
         fields["occurred_at"] = at.isoformat(timespec="seconds")
         command = self._command(name, fields)
@@ -183,7 +149,7 @@ class CaseStory:
             self._since_known += len(events)
         if name == "meeting.agenda":
             self.agenda_changes[fields["meeting_id"]] += 1
-        return Item(self.spec.number, name, fields, len(events), at, self.w, command)
+        return Item(self.spec.number, name, fields, len(events), at, self.clock.w, command)
 
     def first(self, proposals: Iterable[common.Proposal], *, guarded: bool = True) -> Item | None:
         """The first proposal the domain accepts (and the budget allows), or None."""
@@ -220,11 +186,12 @@ class CaseStory:
         """How many events closing takes from ``state``, found by asking the domain on a copy:
         propose the close; while it is refused, take the wind-down's first accepted step
         (finish a hand-over, an open agreement) and propose again. None: it cannot close."""
-        at = self.calendar(self.w).isoformat(timespec="seconds")
+        at = self.clock.calendar().isoformat(timespec="seconds")
         events = 0
         for _ in range(MAX_WIND_DOWN):
             for name, fields in lifecycle.wind_down_dry_run(state):
-                decided = self._decide(state, self._command(name, {**fields, "occurred_at": at}))
+                command = self._command(name, {**fields, "occurred_at": at})
+                decided = self._decide(state, command, tally=False)
                 if decided is not None:
                     folded = project_case(state, decided)
                     assert folded is not None
@@ -262,7 +229,7 @@ class CaseStory:
         yield self._open()
         while True:
             while self.left > 0:
-                self.tick(0.3 if self.todo else 1.0)
+                self.clock.tick(0.3 if self.todo else 1.0)
                 yield self._step()
             if self.spec.closes and self.case.status != "closed":
                 raise StoryError(f"case {self.spec.number} ran out of events before it closed")
@@ -270,7 +237,7 @@ class CaseStory:
                 return
             self.left = self.lives.pop(0)
             self.closing, self._known_cost = False, None
-            self.tick(20)
+            self.clock.tick(20)
             yield self.must(lifecycle.reopen(self), "reopening", guarded=False)
 
     def _open(self) -> Item:
@@ -343,7 +310,7 @@ class CaseStory:
         """A meeting whose hour has passed: the citizen accepts the plan at the first one
         (refused once accepted), then it is held, or now and then cancelled."""
         for meeting in self.case.meetings.values():
-            if meeting.status == "convened" and self.moment - meeting.starts_at >= timedelta(hours=1):
+            if meeting.status == "convened" and self.clock.moment - meeting.starts_at >= timedelta(hours=1):
                 accepted = self.first(plan.accept_plan(self))
                 if accepted is not None:
                     self._write_the_plan()

@@ -22,10 +22,11 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from stafet.dev.synthetic.clock import monday_of
 from stafet.dev.synthetic.item import Item
 from stafet.dev.synthetic.parameters import DEFAULT_START, WORKDAY, YEAR_DAYS
 from stafet.dev.synthetic.planner import CaseSpec, plan_cases
-from stafet.dev.synthetic.story import CaseStory, monday_of
+from stafet.dev.synthetic.story import CaseStory
 from stafet.domain.values import SubjectKind
 
 

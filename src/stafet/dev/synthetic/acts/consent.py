@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def give_consent(story: CaseStory) -> Proposals:
     people = story.people
-    expires = story.today + timedelta(days=story.rng.randint(365, 540))
+    expires = story.clock.today + timedelta(days=story.rng.randint(365, 540))
     yield "consent.give", {
         "actor": story.case.baton.holder, "given_by": people.givers, "purpose": people.purpose,
         "recipients": people.recipients, "categories": list(people.categories),

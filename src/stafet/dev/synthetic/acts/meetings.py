@@ -23,7 +23,7 @@ def convene(story: CaseStory) -> Proposals:
     if not others:
         return
     invited = sorted(rng.sample(others, max(1, len(others) - rng.randint(0, 2))))
-    starts = story.calendar(story.day_at(rng.randint(3, 10), rng.choice((9, 10, 13))))
+    starts = story.clock.day_at(rng.randint(3, 10), rng.choice((9, 10, 13)))
     agenda = story.texts.agenda()
     place = rng.choice([f"{people.opener.org}, mødelokale {rng.randint(1, 6)}",
                         "Borgerens hjem", "Rådhuset, lokale 2.14", "Online (Teams)"])
@@ -40,7 +40,7 @@ def convene(story: CaseStory) -> Proposals:
 
 def change_agenda(story: CaseStory) -> Proposals:
     upcoming = [m for m in story.case.meetings.values()
-                if m.status == "convened" and story.moment < m.starts_at
+                if m.status == "convened" and story.clock.moment < m.starts_at
                 and story.agenda_changes[m.meeting_id] < 2]
     if upcoming:
         yield "meeting.agenda", {"actor": story.case.baton.holder,

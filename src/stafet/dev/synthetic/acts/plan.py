@@ -49,7 +49,7 @@ def set_goal(story: CaseStory, level: GoalLevel | None = None) -> Proposals:
         else:
             level = "sub" if "sub" not in levels or rng.random() < 0.6 else "progression"
     fields = {"actor": state.baton.holder, "level": level, "text": story.texts.goal(level),
-              "target_date": story.days(60, 720)}
+              "target_date": story.clock.days(60, 720)}
     if level == "overall":
         yield "goal.set", fields
         return
@@ -93,7 +93,7 @@ def plan_effort(story: CaseStory) -> Proposals:
     title, law, paragraph = rng.choice(_efforts(story, provider.ref))
     goals = sorted(state.goals)
     goal_ids = rng.sample(goals, min(len(goals), rng.randint(0, 2)))
-    starts = story.today + timedelta(days=rng.randint(0, 45))
+    starts = story.clock.today + timedelta(days=rng.randint(0, 45))
     ends = starts + timedelta(days=rng.randint(30, 540)) if rng.random() < 0.8 else None
     yield "effort.plan", {
         "actor": state.baton.holder, "title": title, "law": law, "paragraph": paragraph,
@@ -128,7 +128,7 @@ def link_sector_plan(story: CaseStory) -> Proposals:
     kind, system, prefix = plan
     yield "sectorplan.link", {
         "actor": owner.ref, "kind": kind, "owner": owner.ref, "system": system,
-        "reference": f"{prefix}-{story.today.year}-{rng.randrange(10**5):05d}",
+        "reference": f"{prefix}-{story.clock.today.year}-{rng.randrange(10**5):05d}",
     }
 
 
@@ -143,7 +143,7 @@ def terms(story: CaseStory) -> dict[str, Any]:
         people = active(state, CITIZEN_KINDS) or people
     who = rng.choice(people)
     goal = rng.choice(sorted(state.goals)) if state.goals and rng.random() < 0.4 else None
-    return {"text": story.texts.task(), "responsible": who.ref, "due_on": story.days(7, 90),
+    return {"text": story.texts.task(), "responsible": who.ref, "due_on": story.clock.days(7, 90),
             **({"goal_id": goal} if goal else {})}
 
 
