@@ -9,6 +9,8 @@ participants per case, and the subject kinds.
     python -m bench.synthetic_stats                      # 400 cases, seed 7, as text
     python -m bench.synthetic_stats --json > before.json # every figure, for a comparison
     python -m bench.synthetic_stats --compare before.json  # a Markdown table, before | now
+    python -m bench.synthetic_stats --compare a.json --compare b.json  # a | b | now
+    python -m bench.synthetic_stats --no-run --compare a.json --compare b.json  # a | b
 """
 
 from __future__ import annotations
@@ -123,12 +125,17 @@ def rows(stats: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def compare(before: dict[str, Any], after: dict[str, Any]) -> str:
-    """A Markdown table of two runs, row by row (a row missing on one side shows a dash)."""
-    old, new = dict(rows(before)), dict(rows(after))
-    labels = list(old) + [label for label in new if label not in old]
-    lines = ["| figure | before | after |", "|---|---:|---:|"]
-    lines += [f"| {label} | {old.get(label, '–')} | {new.get(label, '–')} |" for label in labels]
+def compare(runs: dict[str, dict[str, Any]]) -> str:
+    """A Markdown table of several runs (column title: figures), row by row; a row missing
+    in a run shows a dash."""
+    columns = {title: dict(rows(stats)) for title, stats in runs.items()}
+    labels: list[str] = []
+    for figures in columns.values():
+        labels += [label for label in figures if label not in labels]
+    lines = ["| figure | " + " | ".join(columns) + " |",
+             "|---|" + "---:|" * len(columns)]
+    lines += [f"| {label} | " + " | ".join(f.get(label, "–") for f in columns.values()) + " |"
+              for label in labels]
     return "\n".join(lines)
 
 
@@ -138,16 +145,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--events", type=int, default=None, help="in all (default 100 a case)")
     parser.add_argument("--json", action="store_true", help="print every figure as JSON")
-    parser.add_argument("--compare", type=Path, default=None,
-                        help="a JSON file of an earlier run: print a Markdown table, then | now")
+    parser.add_argument("--compare", type=Path, action="append", default=[],
+                        help="a JSON file of an earlier run (repeatable): print a Markdown table "
+                        "of those runs and this one")
+    parser.add_argument("--no-run", action="store_true",
+                        help="with --compare: only the files, generate nothing")
     args = parser.parse_args(argv)
+    earlier = {path.stem.removeprefix("synthetic-stats-"): json.loads(path.read_text(encoding="utf-8"))
+               for path in args.compare}
+    if args.no_run:
+        print(compare(earlier))
+        return
     stats = collect(generate(args.cases, args.seed, args.events))
     stats["arguments"] = {"cases": args.cases, "seed": args.seed, "events": args.events}
     if args.json:
         json.dump(stats, sys.stdout, indent=2, ensure_ascii=False)
         print()
-    elif args.compare is not None:
-        print(compare(json.loads(args.compare.read_text(encoding="utf-8")), stats))
+    elif args.compare:
+        print(compare({**earlier, f"now (seed {args.seed})": stats}))
     else:
         width = max(len(label) for label, _ in rows(stats))
         for label, value in rows(stats):
