@@ -48,7 +48,7 @@ from stafet.domain.errors import RuleViolation
 from stafet.domain.events import CaseEvent
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import DEFAULT_POLICY
-from stafet.domain.state import CaseState, Meeting
+from stafet.domain.state import CaseState
 
 # The rules of a ledger with default settings: a store with other settings may refuse some
 # of the commands (a stricter youth-consent rule, say).
@@ -236,7 +236,7 @@ class CaseStory:
             if not self.lives:
                 return
             self.left = self.lives.pop(0)
-            self.closing, self._known_cost = False, None
+            self.closing, self._known_cost, self._since_known = False, None, 0
             self.clock.tick(20)
             yield self.must(lifecycle.reopen(self), "reopening", guarded=False)
 
@@ -325,11 +325,8 @@ class CaseStory:
     def _minutes_due(self) -> Item | None:
         for meeting in self.case.meetings.values():
             if meeting.status == "held" and not meeting.minutes_sent and self.rng.random() < 0.6:
-                return self._minutes(meeting)
+                return self.first(meetings.send_minutes(self, meeting))
         return None
-
-    def _minutes(self, meeting: Meeting) -> Item | None:
-        return self.first(meetings.send_minutes(self, meeting))
 
     def _write_the_plan(self) -> None:
         """Once accepted, the plan is written over the next days."""
