@@ -25,7 +25,8 @@ from typing import Any
 
 from bench.workload import make_workload
 from stafet import Ledger
-from stafet.synthetic import load, single_case
+from stafet.dev.synthetic.loading import load
+from stafet.dev.synthetic.stream import single_case
 
 
 def _ledger(url: str, cached: bool = True) -> Ledger:

@@ -15,7 +15,8 @@ from uuid import UUID
 
 from bench.common import Store, latency_summary, ratio
 from stafet import Ledger
-from stafet.synthetic import load, single_case
+from stafet.dev.synthetic.loading import load
+from stafet.dev.synthetic.stream import single_case
 
 NO_SNAPSHOTS = 10**12
 

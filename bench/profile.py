@@ -22,8 +22,9 @@ from pathlib import Path
 from bench.common import Store, pg_store, sqlite_store
 from bench.workload import make_workload
 from stafet import Ledger
+from stafet.dev.synthetic.loading import load
+from stafet.dev.synthetic.stream import single_case
 from stafet.storage.verify import verify
-from stafet.synthetic import load, single_case
 
 
 def _store(args: argparse.Namespace) -> Store:

@@ -12,7 +12,7 @@ from uuid import UUID
 from bench.common import Store, latency_summary, progress, ratio
 from bench.writers import assign, run_processes, stafet_writer, summarise
 from stafet import Ledger
-from stafet.synthetic import Item
+from stafet.dev.synthetic.item import Item
 
 COPY_BATCH = 500  # the projection runner's batch: one transaction each
 

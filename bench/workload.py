@@ -18,7 +18,10 @@ from eventsourcing.domain import Aggregate, event
 
 from bench.common import Store, bare_env
 from stafet import Ledger
-from stafet.synthetic import EVENTS_PER_CASE, Item, generate, load
+from stafet.dev.synthetic.item import Item
+from stafet.dev.synthetic.loading import load
+from stafet.dev.synthetic.parameters import EVENTS_PER_CASE
+from stafet.dev.synthetic.stream import generate
 
 
 @dataclass

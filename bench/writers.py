@@ -22,8 +22,8 @@ from uuid import UUID
 
 from bench.common import Store, bare_env, latency_summary, ratio
 from bench.workload import BareApp, Tally, assign
+from stafet.dev.synthetic.item import Item
 from stafet.domain.errors import StafetError
-from stafet.synthetic import Item
 
 Result = dict[str, Any]
 

@@ -10,9 +10,9 @@ from typing import IO
 import click
 
 from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.dev.synthetic.parameters import EVENTS_PER_CASE
 from stafet.domain.errors import InvalidCommand
 from stafet.ledger import Ledger
-from stafet.synthetic import EVENTS_PER_CASE, generate, load
 
 
 @cli.group("dev")
@@ -59,6 +59,10 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
       stafet --db sqlite:////tmp/small.db --json dev generate --cases 100 --events 5000
       stafet dev generate --cases 3 --jsonl - | head
     """
+    # Imported here, not at the top: `stafet --help` and every other verb never load the generator.
+    from stafet.dev.synthetic.loading import load
+    from stafet.dev.synthetic.stream import generate
+
     total = EVENTS_PER_CASE * cases if events is None else events
     if total < 2 * cases:
         raise InvalidCommand(f"--events {total} is too few for {cases} cases (2 a case at least).")
