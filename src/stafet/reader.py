@@ -280,7 +280,9 @@ class Reader:
         self.purpose  # noqa: B018
         engine = self._read_models()
         if case_ref is not None:
-            state, _view = self._view("consents", case_ref)
+            state, view = self._view("consents", case_ref)
+            if view.kind != "full":  # the read model is the case now, after they left
+                self._allowed("consents", lambda: _refuse_former(self.actor), state)
             rows = queries.consents(engine, self.ledger.clock(), str(state.id))
         else:
             rows = queries.consents(engine, self.ledger.clock(),
@@ -333,6 +335,11 @@ class Reader:
                       subject_ref=subject_ref)
         self._log("access-log", subject_ref=subject_ref, criterion="one citizen")
         return self.ledger.access_log.entries(subject_ref)
+
+
+def _refuse_former(actor: str) -> None:
+    raise NotAllowed(f"{actor} has left this case and reads it as it stood then (case show), "
+                     "not its consents now", code="read.left")
 
 
 def _withheld_case(row: CaseRow) -> CaseRow:
