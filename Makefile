@@ -16,12 +16,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	$(BIN)/stafet --db sqlite:///$(DEMO_DB) init --admin it@kommunen
+	$(BIN)/stafet --db sqlite:///$(DEMO_DB) --as it@kommunen roles grant auditor revisor@kommunen
 	$(BIN)/stafet --db sqlite:///$(DEMO_DB) apply examples/adult-case/case.jsonl
-	@export STAFET_ACTOR=demo@stafet STAFET_PURPOSE="make demo"; \
-	case_id=$$($(BIN)/stafet --db sqlite:///$(DEMO_DB) --json case list | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["case_id"])'); \
-	$(BIN)/stafet --db sqlite:///$(DEMO_DB) case show $$case_id && echo && \
-	$(BIN)/stafet --db sqlite:///$(DEMO_DB) case history $$case_id && echo && \
-	$(BIN)/stafet --db sqlite:///$(DEMO_DB) verify
+	@export STAFET_DB=sqlite:///$(DEMO_DB) STAFET_ACTOR=peter.lund@socialafdelingen-odense \
+	        STAFET_PURPOSE="opfølgning på forløbet"; \
+	case_id=$$($(BIN)/stafet --json case list | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["case_id"])'); \
+	$(BIN)/stafet case show $$case_id && echo && \
+	$(BIN)/stafet case history $$case_id --lang da && echo && \
+	$(BIN)/stafet --as revisor@kommunen verify
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
