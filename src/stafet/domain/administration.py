@@ -102,29 +102,27 @@ class AppointFirstAdmin(AdminCommand):
     name = "admin.appoint-first"
 
 
-class GrantRole(AdminCommand):
+class _RoleCommand(AdminCommand):
+    role: RoleName
+    to: ParticipantRef
+    org: Org | None = None
+
+    @model_validator(mode="after")
+    def _org_for_org_roles(self) -> _RoleCommand:
+        if self.role in ORG_ROLES and self.org is None:
+            raise ValueError(f"org is required: a {self.role} leads one organisation (--org)")
+        if self.role not in ORG_ROLES and self.org is not None:
+            raise ValueError(f"org must not be given: {self.role} is a role for the whole ledger")
+        return self
+
+
+class GrantRole(_RoleCommand):
     name = "roles.grant"
-    role: RoleName
-    to: ParticipantRef
-    org: Org | None = None
-
-    @model_validator(mode="after")
-    def _org_for_org_roles(self) -> GrantRole:
-        _check_org(self.role, self.org)
-        return self
 
 
-class RevokeRole(AdminCommand):
+class RevokeRole(_RoleCommand):
     name = "roles.revoke"
-    role: RoleName
-    to: ParticipantRef
-    org: Org | None = None
     reason: ShortText | None = None
-
-    @model_validator(mode="after")
-    def _org_for_org_roles(self) -> RevokeRole:
-        _check_org(self.role, self.org)
-        return self
 
 
 class RecordPrune(AdminCommand):
@@ -134,13 +132,6 @@ class RecordPrune(AdminCommand):
     removed: int
     keep_days: int
     reason: ShortText
-
-
-def _check_org(role: str, org: str | None) -> None:
-    if role in ORG_ROLES and org is None:
-        raise ValueError(f"org is required: a {role} leads one organisation (--org)")
-    if role not in ORG_ROLES and org is not None:
-        raise ValueError(f"org must not be given: {role} is a role for the whole ledger")
 
 
 # -- state ----------------------------------------------------------------------------------
