@@ -21,7 +21,7 @@ MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class Clock:
-    """A clock the test moves by hand; give ``Ledger(db_url, clock=clock)``."""
+    """A clock the test moves by hand; give ``DomainLedger(clock=clock)``."""
 
     def __init__(self, now: datetime = MONDAY) -> None:
         self.now = now
