@@ -2,14 +2,16 @@
 
 A fake in cosmicpython's sense (their FakeRepository): the same few public calls as ``Ledger``
 (``run``, ``execute``, ``get_case``, ``history``, ``case_ids``, ``policy``, ``clock``,
-``recorder.max_notification_id``) with no database behind them, so a rule test runs the pure
-domain (``decide`` and ``project_case``) in milliseconds. It builds the ``Context`` and the
-``CommandResult`` the way ``Ledger`` does (see its ``UnitOfWork.decide``) and depends on no
-private part of the ledger.
+``recorder.max_notification_id``; a command id is answered once) with no database behind them,
+so a rule test runs the pure domain (``decide`` and ``project_case``) in milliseconds. It builds
+the ``Context`` and the ``CommandResult`` the way ``Ledger`` does (see its ``UnitOfWork.decide``)
+and depends on no private part of the ledger.
 
 What only storage decides (events and states surviving the trip to SQLite and PostgreSQL and
-back, snapshots, command-id idempotency, concurrent writers, erasure) is tested on both
-backends in tests/integration and tests/trust, never here.
+back, snapshots, command ids across processes, concurrent writers, erasure) is tested on both
+backends in tests/integration and tests/trust, never here. tests/integration/test_event_roundtrip.py
+runs one story through this fake and through the real ``Ledger`` and checks both decided the same,
+so the fake cannot drift from the application unnoticed.
 
     >>> ledger = DomainLedger()
     >>> opened = ledger.run("case.open", {"actor": "anne@jobcenter", "subject_ref": "borger-1",
@@ -25,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from stafet import CaseNotFound, CommandResult, Policy
+from stafet import CaseNotFound, CommandResult, Policy, RuleViolation
 from stafet.domain.commands import Command, OpenCase, build_command
 from stafet.domain.decide import Context, decide
 from stafet.domain.events import CaseEvent
@@ -44,6 +46,7 @@ class DomainLedger:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.log: list[CaseEvent] = []  # every event of every case, in the order stored
         self._cases: dict[UUID, list[CaseEvent]] = {}
+        self._commands: dict[str, tuple[dict[str, Any], CommandResult]] = {}
         self.recorder = _Recorder(self)
 
     def __enter__(self) -> DomainLedger:
@@ -59,11 +62,8 @@ class DomainLedger:
         return self.execute(build_command(name, fields))
 
     def execute(self, command: Command) -> CommandResult:
-        if command.command_id:
-            raise NotImplementedError(
-                "command ids (idempotency) are storage's business: test them on a real Ledger "
-                "in tests/integration"
-            )
+        if command.command_id and (earlier := self._replay(command)):
+            return earlier
         state = None if isinstance(command, OpenCase) else self.get_case(command.case_id)  # type: ignore[attr-defined]
         ctx = Context(
             command=command, now=self.clock(), policy=self.policy,
@@ -73,13 +73,31 @@ class DomainLedger:
         new_state = project_case(state, events)
         assert new_state is not None and events, f"{command.name} decided no event"
         self._append(state, events)
-        return CommandResult.model_validate({
+        result = CommandResult.model_validate({
             "case_id": new_state.id,
             "command": command.name,
             "version": new_state.version,
             "events": [{"position": e.originator_version, "type": type(e).__name__}
                        for e in events],
         })
+        if command.command_id:
+            self._commands[command.command_id] = (_content(command), result)
+        return result
+
+    def _replay(self, command: Command) -> CommandResult | None:
+        """A command id seen before: the first result again, or a refusal if the content
+        differs (SPEC §8). The real guarantee, across processes and writers, is storage's:
+        tests/integration/test_idempotency.py."""
+        assert command.command_id
+        if command.command_id not in self._commands:
+            return None
+        content, result = self._commands[command.command_id]
+        if content != _content(command):
+            raise RuleViolation(
+                f"command_id '{command.command_id}' was already used for a different command",
+                code="command.id_reused",
+            )
+        return result.model_copy(update={"replayed": True})
 
     def _append(self, state: CaseState | None, events: list[CaseEvent]) -> None:
         """What the event store's unique (case, position) key guarantees: each new event of a
@@ -111,6 +129,10 @@ class DomainLedger:
     def case_ids(self, limit: int | None = 1000) -> list[UUID]:
         """Case ids in the order the cases were opened."""
         return list(self._cases)[:limit]
+
+
+def _content(command: Command) -> dict[str, Any]:
+    return {"command": command.name, **command.model_dump(mode="json", exclude={"command_id"})}
 
 
 class _Recorder:
