@@ -40,6 +40,9 @@ from tests.readside.support import drop_schema, dump_tables, tracking
 from tests.rules._domain import DomainLedger
 from tests.rules._plan_support import MONDAY, Clock
 
+# Tier (tests/README.md): the quick loop's PostgreSQL check, besides SQLite.
+pytestmark = pytest.mark.pg_smoke
+
 SNAPSHOT_EVERY = 2  # odd versions load from a snapshot and one event, even ones from a snapshot
 ERASER = "dpo@kommunen"
 CITIZEN_NAME = "Åse Ødegård-Ærenfeldt"  # personal data, sealed with the citizen's key
