@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.cli._support import cases, installed, sqlite_url, stafet
 
 
@@ -38,6 +40,7 @@ def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> No
     assert applied["applied"] == len(lines) and len(applied["cases"]) == 2
 
 
+@pytest.mark.process
 def test_the_batch_on_stdout_pipes_into_apply(tmp_path: Path) -> None:
     """As a shell runs it (in-process, click hands the command sys.stdout itself and all is well)."""
     batch = installed("dev", "generate", "--cases", "2", "--total-events", "30", "--jsonl", "-")

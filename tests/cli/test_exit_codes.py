@@ -37,6 +37,7 @@ def team(tmp_path: Path) -> tuple[str, str]:
 # -- 0 --------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_success_exits_0_with_nothing_on_stderr(team: tuple[str, str]) -> None:
     db, case_id = team
     result = stafet(db, "note", case_id[:6], "Alt vel.")
@@ -193,6 +194,7 @@ def test_a_group_without_its_verb_shows_help_and_exits_2() -> None:
 # -- 70: unexpected errors ------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_path: Path) -> None:
     """The installed script, pointed at a database "file" that is really a directory."""
     folder = tmp_path / "not-a-file.db"
@@ -213,6 +215,7 @@ def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_p
     assert "Traceback (most recent call last)" in details.read_text(encoding="utf-8")
 
 
+@pytest.mark.process
 def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
     unknown = installed("--db", db, "frobnicate")
@@ -224,6 +227,7 @@ def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Pat
     assert_clean_failure(bad_date, 2, "is not a time")
 
 
+@pytest.mark.process
 def test_a_batch_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
     latin1 = batch({"command": "case.open", "subject_ref": "borger-1", "subject_kind": "adult",

@@ -116,6 +116,7 @@ def test_every_verb_has_a_test_against_a_real_store() -> None:
     assert untested == set()
 
 
+@pytest.mark.process
 def test_help_through_the_installed_script() -> None:
     result = installed("baton", "release", "--help")
     assert result.code == 0 and result.err == ""

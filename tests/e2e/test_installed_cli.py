@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Tier (tests/README.md): the installed console script, as a user runs it.
+pytestmark = [pytest.mark.process]
+
 ROOT = Path(__file__).resolve().parents[2]
 STAFET = str(Path(sys.executable).parent / "stafet")
 EXAMPLES = {

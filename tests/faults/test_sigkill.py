@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from stafet import Ledger
 from tests.faults.processes import (
     EXAMPLES,
@@ -41,6 +43,9 @@ from tests.faults.processes import (
     write_until_killed,
 )
 from tests.integration.concurrent_writers import WRITERS, RacedLedger, open_shared_cases
+
+# Tier (tests/README.md): kills writer and runner processes with SIGKILL.
+pytestmark = [pytest.mark.fault, pytest.mark.process]
 
 SEED = 20_261_130
 WRITER_ROUNDS = 5  # two writer processes a round, each killed at its own random moment

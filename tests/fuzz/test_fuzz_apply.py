@@ -60,6 +60,9 @@ from tests.fuzz.harness import (
     stafet_subprocess,
 )
 
+# Tier (tests/README.md): hypothesis fuzzing of apply, some through the console script.
+pytestmark = [pytest.mark.fuzz]
+
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])

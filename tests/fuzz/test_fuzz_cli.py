@@ -51,6 +51,9 @@ from tests.fuzz.harness import (
     stafet_subprocess,
 )
 
+# Tier (tests/README.md): hypothesis fuzzing of the command line, some through the console script.
+pytestmark = [pytest.mark.fuzz]
+
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

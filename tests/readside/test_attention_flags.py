@@ -301,6 +301,7 @@ def _caseload(url: str) -> dict[str, dict[str, Any]]:
     return {r["holder"]: r for r in stafet(url, "caseload", as_json=True).json()}
 
 
+@pytest.mark.slow
 def test_caseload_above_30_active_cases_is_flagged(ledger: Ledger, clock: Clock) -> None:
     url = ledger.storage.url
     cases = [Case(ledger, opener=ANNE, people=False, temporary=i < 5) for i in range(30)]
@@ -339,6 +340,7 @@ def test_caseload_limit_is_a_policy_setting(db_url: str, clock: Clock) -> None:
         assert load[BO]["active_cases"] == 1
 
 
+@pytest.mark.slow
 def test_the_documented_rebuild_after_a_policy_change_keeps_that_policy(
     tmp_path: Any, clock: Clock
 ) -> None:
@@ -418,6 +420,7 @@ def _listed(url: str, *args: str) -> list[str]:
     return [r["case_id"] for r in stafet(url, "case", "list", *args, as_json=True).json()]
 
 
+@pytest.mark.slow
 def test_case_list_filters_by_holder_org_status_and_flag(
     now_cases: tuple[Ledger, dict[str, UUID]]
 ) -> None:
@@ -441,6 +444,7 @@ def test_case_list_filters_by_holder_org_status_and_flag(
     assert stafet(url, "case", "list", "--status", "halvåben").code == 2
 
 
+@pytest.mark.slow
 def test_attention_filters_by_holder_org_and_flag(
     now_cases: tuple[Ledger, dict[str, UUID]]
 ) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -43,11 +45,33 @@ EXAMPLE = REPO / "examples" / "adult-case" / "case.jsonl"
 NAMES = [p.name for p in ALL]
 
 
+def _apply_example(url: str) -> None:
+    assert stafet(url, "apply", str(EXAMPLE), actor=None, purpose=None).code == 0
+    assert stafet(url, "projections", "run", "--once").code == 0
+
+
+@pytest.fixture(scope="session")
+def _pristine_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite example store, made once a session (each test gets a copy of the file)."""
+    path = tmp_path_factory.mktemp("pristine-example") / "stafet.db"
+    _apply_example(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole store in the one file
+    finally:
+        conn.close()
+    return path
+
+
 @pytest.fixture
-def example(db_url: str) -> str:
-    """The example case applied with `stafet apply` and the read models brought up to date."""
-    assert stafet(db_url, "apply", str(EXAMPLE), actor=None, purpose=None).code == 0
-    assert stafet(db_url, "projections", "run", "--once").code == 0
+def example(db_url: str, request: pytest.FixtureRequest) -> str:
+    """The example case applied with `stafet apply` and the read models brought up to date
+    (on SQLite a copy of a store made so once a session, to keep the suite quick)."""
+    if db_url.startswith("sqlite:///"):
+        shutil.copyfile(request.getfixturevalue("_pristine_example"),
+                        Path(db_url.removeprefix("sqlite:///")))
+    else:
+        _apply_example(db_url)
     return db_url
 
 
@@ -202,6 +226,7 @@ def _following(url: str, tmp_path: Path, poll: float) -> Child:
     return runner
 
 
+@pytest.mark.process
 def test_run_follows_new_events_as_they_are_written(quiet_db: str, tmp_path: Path) -> None:
     """On PostgreSQL it wakes on each write (LISTEN/NOTIFY): polling only every 60 s, it
     must still pick up a write within seconds. On SQLite it polls."""
@@ -220,6 +245,7 @@ def test_run_follows_new_events_as_they_are_written(quiet_db: str, tmp_path: Pat
     assert not any("Traceback" in line for line in runner.err), runner.err
 
 
+@pytest.mark.process
 @pytest.mark.postgres
 def test_run_stops_promptly_on_sigterm(pg_url: str, tmp_path: Path) -> None:
     with own_database(pg_url) as url:

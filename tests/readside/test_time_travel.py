@@ -169,6 +169,7 @@ def _rm_tables_present(url: str) -> set[str]:
 MOMENTS = ["2026-01-10T12:00", "2026-02-02T12:00", "2026-03-05T12:00", "2026-05-01T12:00"]
 
 
+@pytest.mark.slow
 def test_as_of_comes_from_the_log_not_the_read_models(story: Story) -> None:
     expected = {m: show_as_of(story, m) for m in MOMENTS}
     python = {m: case_json(story.ledger.get_case_as_of(story.case_id, datetime.fromisoformat(

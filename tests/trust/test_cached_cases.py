@@ -9,6 +9,8 @@ which the erasure has just deleted).
 
 from __future__ import annotations
 
+import pytest
+
 from stafet import Ledger
 from stafet.domain.errors import RuleViolation
 from tests.trust.conftest import ExampleStore
@@ -17,6 +19,7 @@ from tests.trust.support import ADULT_REF, stafet_process
 DPO = "dpo@kommunen"
 
 
+@pytest.mark.process
 def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleStore) -> None:
     with Ledger(example_store.url) as ledger:
         holder = ledger.get_case(example_store.adult).baton.holder
@@ -31,6 +34,7 @@ def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleSt
         assert result.version == version + 2
 
 
+@pytest.mark.process
 def test_a_cached_case_is_not_decided_on_stale_baton_state(example_store: ExampleStore) -> None:
     """Another process hands the baton on and completes the hand-over; this ledger, which has
     the case cached from before, must refuse the old holder's hand-over now."""
@@ -53,6 +57,7 @@ def test_a_cached_case_is_not_decided_on_stale_baton_state(example_store: Exampl
         assert ledger.get_case(example_store.adult).baton.holder == new_holder
 
 
+@pytest.mark.process
 def test_an_erasure_by_another_process_empties_the_cached_case(
     example_store: ExampleStore,
 ) -> None:

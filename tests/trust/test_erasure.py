@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from stafet import Ledger
 from tests.trust.conftest import ExampleStore
 from tests.trust.support import (
@@ -101,6 +103,8 @@ def marker_anywhere(raw: RawStore, text: str) -> dict[str, int]:
     return found
 
 
+@pytest.mark.process
+@pytest.mark.slow
 def test_erasure_end_to_end(db_url: str) -> None:
     with Ledger(db_url, snapshot_interval=SNAPSHOT_INTERVAL) as ledger:
         case_id = build_case(ledger, f"borger-{MARKER}", MARKER)

@@ -104,6 +104,7 @@ def test_a_clean_store_verifies_with_its_head_and_count(example_store: ExampleSt
 # -- the event log --------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_changed_event_bytes_are_named(example_store: ExampleStore) -> None:
     raw = example_store.raw
     victim = a_family_event(raw)
