@@ -190,7 +190,7 @@ ACTS: dict[str, Act] = {
     "digest": lambda w, who: "yes" if w.ledger.digest(actor=who)[1] else "broken",
     "roles list": lambda w, who: _yes(lambda: w.ledger.list_roles(actor=who)),
     "roles grant": lambda w, who: _yes(lambda: w.ledger.grant_role(
-        actor=who, role="feed", to=f"system-{uuid.uuid4().hex[:8]}@kommunen")),
+        actor=who, role="auditor", to=f"revisor-{uuid.uuid4().hex[:8]}@kommunen")),
     "note (a write)": lambda w, who: _yes(lambda: w.ledger.log_note(
         actor=who, case_id=w.case_id, text="En note skrevet i testen af reglerne.")),
 }
