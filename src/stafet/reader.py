@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     from stafet.ledger import Ledger
     from stafet.storage.access import AccessEntry
 
-__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "LoggedEvent", "Reader"]
+__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "FeedPage", "LoggedEvent", "Reader"]
 
 EVENT_BATCH = 1000
 WITHHELD = "[withheld]"  # personal content a team leader outside the case does not see
@@ -80,6 +80,14 @@ class LoggedEvent:
 
     notification_id: int
     event: CaseEvent
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """Events a reader may follow, and the log position to ask from next."""
+
+    events: list[LoggedEvent]
+    next_after: int
 
 
 @dataclass(frozen=True)
@@ -314,6 +322,24 @@ class Reader:
             for position, event in batch:
                 if isinstance(event, CaseEvent) and event.originator_id in cases:
                     yield LoggedEvent(position, event)
+
+    def feed(self, after: int = 0, limit: int = EVENT_BATCH) -> FeedPage:
+        """The events after a log position that the reader may follow: those of the cases they
+        take part in, and for a feed system (role ``feed`` for an organisation) of the cases
+        where that organisation takes part. ``next_after`` is where to ask from next (the
+        last position read, seen or not). Each page that hands out events is access-logged."""
+        self.purpose  # noqa: B018
+        roles = self._roles()
+        scope = OverviewScope(self.actor, roles.orgs_of(self.actor, "feed"))
+        seen = queries.seen_cases(self._read_models(), scope)
+        batch = self.ledger.store.read_after(after, limit)
+        events = [LoggedEvent(position, event) for position, event in batch
+                  if isinstance(event, CaseEvent) and str(event.originator_id) in seen]
+        if events:
+            self._log_cases("feed-hit", f"events {events[0].notification_id}-"
+                            f"{events[-1].notification_id}",
+                            sorted({str(e.event.originator_id) for e in events}))
+        return FeedPage(events, batch[-1][0] if batch else after)
 
     # -- the access log ----------------------------------------------------------------------
 

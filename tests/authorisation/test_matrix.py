@@ -180,6 +180,9 @@ ACTS: dict[str, Act] = {
         [r["case_id"] for r in w.ledger.reader(who, PURPOSE).export_table("rm_cases").rows], w, who),
     "export --events": lambda w, who: _own(
         [str(e.event.originator_id) for e in w.ledger.reader(who, PURPOSE).export_events()], w, who),
+    "the event feed": lambda w, who: _own(
+        [str(e.event.originator_id) for e in w.ledger.reader(who, PURPOSE).feed(0, 10_000).events],
+        w, who),
     "access-log --subject": lambda w, who: _yes(
         lambda: w.ledger.reader(who, PURPOSE).access_log("borger-4711")),
     "access-log": lambda w, who: _yes(lambda: w.ledger.reader(who, PURPOSE).access_log()),
@@ -208,7 +211,7 @@ def _erase(w: World, who: str) -> str:
     return "yes"
 
 
-LIST_ACTS = {"case list", "attention", "export --table", "export --events"}
+LIST_ACTS = {"case list", "attention", "export --table", "export --events", "the event feed"}
 
 
 def test_the_matrix_covers_every_act_and_reader() -> None:
