@@ -131,13 +131,13 @@ def open_case(db: str, *, actor: str = HOLDER, kind: str = "adult", subject: str
     return str(result.json["case_id"])
 
 
-def with_roles(db: str) -> None:
+def with_roles(db: str, env: dict[str, str | None] | None = None) -> None:
     """Set the ledger up as a municipality does: ``init --admin`` appoints the administrator,
     who grants the auditor and the data protection officer their roles (ROLE_EVENTS events)."""
     for args, actor in ((["init", "--admin", ADMIN], None),
                         (["roles", "grant", "auditor", AUDITOR], ADMIN),
                         (["roles", "grant", "dpo", DPO], ADMIN)):
-        done = stafet(db, *args, actor=actor, purpose=None)
+        done = stafet(db, *args, actor=actor, purpose=None, env=env)
         assert done.code == 0, str(done)
 
 
