@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli._support import (
     HOLDER,
+    PURPOSE,
     SOCIAL,
     Result,
     apply,
@@ -202,8 +203,8 @@ def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_p
     logs = tmp_path / "tmp"
     logs.mkdir()
 
-    result = installed("--db", f"sqlite:///{folder}", "--as", HOLDER, "--purpose", "x", "case", "list",
-                       env={"TMPDIR": str(logs)})
+    result = installed("--db", f"sqlite:///{folder}", "--as", HOLDER, "--purpose", PURPOSE, "case",
+                       "list", env={"TMPDIR": str(logs)})
 
     assert result.code == 70, str(result)
     assert result.out == ""
@@ -222,7 +223,7 @@ def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Pat
     assert_clean_failure(unknown, 2, "No such command 'frobnicate'")
     no_purpose = installed("--db", db, "--as", HOLDER, "case", "list")
     assert_clean_failure(no_purpose, 2, "--purpose")
-    bad_date = installed("--db", db, "--as", HOLDER, "--purpose", "x", "case", "show", "abcdef",
+    bad_date = installed("--db", db, "--as", HOLDER, "--purpose", PURPOSE, "case", "show", "abcdef",
                          "--as-of", "31/12/2026")
     assert_clean_failure(bad_date, 2, "is not a time")
 

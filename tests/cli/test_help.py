@@ -46,7 +46,8 @@ SPEC_VERBS = {
 READ_AND_OTHER_VERBS = {
     "init", "apply", "erase", "case show", "case history", "case list", "baton timeline", "attention",
     "caseload", "export", "verify", "digest", "access-log", "access-log prune", "projections status",
-    "projections rebuild", "projections run", "dev generate",
+    "projections rebuild", "projections run", "dev generate", "roles grant", "roles revoke",
+    "roles list",
 }
 
 
