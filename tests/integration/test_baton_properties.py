@@ -106,7 +106,7 @@ class BatonMachine(RuleBasedStateMachine):
         why = self.model.refusal(name, actor, fields)
         before = [e.model_dump() for e in ledger.history(self.case_id)]
         version = ledger.get_case(self.case_id).version
-        max_id = ledger.store.recorder.max_notification_id()
+        max_id = ledger.head()
         snapshots = self.snapshot_versions()
         try:
             result = ledger.run(name, {"actor": actor, "case_id": self.case_id, **fields})
@@ -122,7 +122,7 @@ class BatonMachine(RuleBasedStateMachine):
             after = [e.model_dump() for e in ledger.history(self.case_id)]
             assert after == before, f"refused {name} changed the history"
             assert ledger.get_case(self.case_id).version == version
-            assert ledger.store.recorder.max_notification_id() == max_id
+            assert ledger.head() == max_id
             assert self.snapshot_versions() == snapshots
             return
         assert why is None, (

@@ -166,12 +166,17 @@ def _tell(url: str) -> Told:
         other.do("note", text="Et notat om en anden borger")
         clock.advance(minutes=7)
         before = ledger.get_case(other.case_id)
-        erased = ledger.erase_subject(ERASER, "borger-4711", "Sletning efter anmodning")
+        ledger.appoint_first_admin("it@kommunen")
+        ledger.grant_role(actor="it@kommunen", role="dpo", to=ERASER)
+        erased = ledger.erase_subject(actor=ERASER, subject_ref="borger-4711",
+                                      reason="Sletning efter anmodning", confirm="borger-4711")
         assert erased == [other.case_id]
     # The domain's own decision on the same case at the same moment (no command records it).
     erase = EraseCase(actor=ERASER, case_id=other.case_id, reason="Sletning efter anmodning")
+    roles = Ledger(url).roles()
     (erased_decided,) = decide(before, erase, Context(command=erase, now=clock(),
-                                                      policy=ledger.policy))
+                                                      policy=ledger.policy, roles=roles,
+                                                      key_deleted=True))
     assert isinstance(erased_decided, PersonalDataErased)
     return Told(url=url, case_id=real.case_id,
                 decided=_same_case(fake.history(fake_case), real.case_id), results=results,
@@ -199,8 +204,8 @@ def _read_back(told: Told) -> Told:
         told.loaded_states = {v: fresh.get_case(told.case_id, version=v)
                               for v in range(1, len(told.loaded) + 1)}
         told.loaded_states[0] = fresh.get_case(told.case_id)  # the newest, by the default path
-        assert fresh.snapshots is not None
-        told.snapshots = [s.state for s in fresh.snapshots.get(told.case_id)]
+        assert fresh.store.snapshots is not None
+        told.snapshots = [s.state for s in fresh.store.snapshots.get(told.case_id)]
         told.erased_loaded = fresh.history(told.erased_case_id)
         told.erased_state = fresh.get_case(told.erased_case_id)
     return told
@@ -256,7 +261,7 @@ def _everything(ledger: Ledger, url: str, case: Scenario) -> tuple[Any, ...]:
     """All a command could change: the case's log, the store's newest notification, the cases,
     every read model row and each projection's position."""
     return ([e.model_dump() for e in ledger.history(case.case_id)],
-            ledger.recorder.max_notification_id(), ledger.case_ids(),
+            ledger.head(), ledger.case_ids(),
             dump_tables(url), tracking(url))
 
 
