@@ -162,12 +162,12 @@ class Reader:
             at=self.ledger.clock(), actor=self.actor, action=action, purpose=self._purpose,
             criterion=criterion, cases=[(c, subjects.get(c)) for c in ids])
 
-    def searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
+    def _searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
         """Log a search (its criterion), and each case it found."""
         self._log("search", criterion=criterion)
         self._log_cases("search-hit", criterion, case_ids)
 
-    def exported(self, what: str, case_ids: Iterable[str] = ()) -> None:
+    def _exported(self, what: str, case_ids: Iterable[str] = ()) -> None:
         """Log an export, and each case whose data it hands out (so each citizen sees it)."""
         self._log("export", criterion=what)
         self._log_cases("export-hit", what, case_ids)
@@ -259,7 +259,7 @@ class Reader:
         rows = queries.case_list(engine, self.ledger.clock(), where, self._scope())
         mine = queries.taking_part(engine, self.actor)
         rows = [r if r.case_id in mine else _withheld_case(r) for r in rows]
-        self.searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
+        self._searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
         return rows
 
     def attention(self, where: AttentionFilter | None = None,
@@ -274,7 +274,7 @@ class Reader:
         mine = queries.taking_part(engine, self.actor)
         answer = answer.model_copy(update={"flags": [
             f if f.case_id in mine else _withheld_flag(f) for f in answer.flags]})
-        self.searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
+        self._searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
         return answer
 
     def caseload(self) -> list[CaseloadRow]:
@@ -295,7 +295,7 @@ class Reader:
         else:
             rows = queries.consents(engine, self.ledger.clock(),
                                     case_ids=queries.taking_part(engine, self.actor))
-        self.searched(f"consents {case_ref or 'of all my cases'}",
+        self._searched(f"consents {case_ref or 'of all my cases'}",
                       sorted({r.case_id for r in rows}))
         return rows
 
@@ -305,7 +305,7 @@ class Reader:
         self.purpose  # noqa: B018
         engine = self._read_models()
         scope = self._scope()
-        self.exported(name, queries.table_case_ids(engine, name, scope))
+        self._exported(name, queries.table_case_ids(engine, name, scope))
         return queries.export_table(engine, name, scope)
 
     def export_events(self) -> Iterator[LoggedEvent]:
@@ -313,7 +313,7 @@ class Reader:
         batches as it is iterated. Logged at once: the export and every case in it."""
         self.purpose  # noqa: B018
         mine = queries.taking_part(self._read_models(), self.actor)
-        self.exported("the event stream", sorted(mine))
+        self._exported("the event stream", sorted(mine))
         return self._events({UUID(c) for c in mine})
 
     def _events(self, cases: set[UUID]) -> Iterator[LoggedEvent]:
@@ -350,8 +350,9 @@ class Reader:
         if subject_ref is None:
             self._allowed("access-log", lambda: require_role(
                 self._roles(), self.actor, "dpo", "read the whole access log"))
+            entries = self.ledger.access_log.entries()
             self._log("access-log", criterion="the whole log")
-            return self.ledger.access_log.entries()
+            return entries
         cases = []
         for case_id in self.ledger.store.keys.cases_of(subject_ref):
             with contextlib.suppress(CaseNotFound):  # a case.open that never committed
@@ -359,8 +360,9 @@ class Reader:
         self._allowed("access-log", lambda: may_read_subject_log(self.actor, self._roles(),
                                                                   cases),
                       subject_ref=subject_ref)
+        entries = self.ledger.access_log.entries(subject_ref)
         self._log("access-log", subject_ref=subject_ref, criterion="one citizen")
-        return self.ledger.access_log.entries(subject_ref)
+        return entries
 
 
 def _refuse_former(actor: str) -> None:
