@@ -207,5 +207,5 @@ def store_case_with_id(db: str, case_id: str, *, title: str = "Forløb") -> None
         })
         context = Context(command=command, now=ledger.clock(), policy=ledger.policy,
                           new_case_id=UUID(case_id))
-        ledger.store.store(decide(None, command, context), [])
+        ledger.store.append(decide(None, command, context), [])
         ledger.read_models.catch_up()
