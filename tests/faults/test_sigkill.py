@@ -61,6 +61,16 @@ def _kill_at(process: Any, moment: float) -> None:
     assert process.exitcode == -9, (process.name, process.exitcode)
 
 
+MIN_ACKS_BEFORE_KILL = 3
+
+
+def _wait_for_acks(path: Path, count: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(iter_acks(read_reports(path)))) < count:
+        assert time.monotonic() < deadline, f"{path.name}: fewer than {count} acknowledged in {timeout} s"
+        time.sleep(0.02)
+
+
 def _in_flight(reports: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     """(the ids of the last command or unit sent and never answered, every id refused)."""
     answered = {a["command_id"] for a in iter_acks(reports)}
@@ -93,6 +103,9 @@ def test_writers_killed_mid_command_lose_nothing_acknowledged_and_store_no_half(
                 writers.append((child, path, prefix))
             for child, path, _ in writers:
                 wait_for_report(path, "ready", child)
+                # Killed mid-work, not before it: however loaded the machine, each writer has
+                # had a few commands acknowledged before the random moment of its kill.
+                _wait_for_acks(path, MIN_ACKS_BEFORE_KILL)
             started = time.monotonic()
             for child, _, _ in sorted(writers, key=lambda _: rng.random()):
                 _kill_at(child, started + rng.uniform(0.02, 0.5))
