@@ -66,6 +66,11 @@ class LedgerRecorder(ApplicationRecorder):
     def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
         raise NotImplementedError
 
+    def count_chain(self, through_seq: int) -> int:
+        """How many events the chain holds up to and including a log position (what a
+        digest of the log at that position counts)."""
+        raise NotImplementedError
+
     def select_command(self, command_id: str) -> CommandRecord | None:
         raise NotImplementedError
 
@@ -155,6 +160,11 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             return None
         return ChainLink(r["seq"], UUID(r["case_id"]), r["position"], bytes(r["event_hash"]),
                          bytes(r["chain_hash"]), bytes(r["case_hash"]))
+
+    def count_chain(self, through_seq: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT count(*) FROM stafet_chain WHERE seq <= ?", (through_seq,))
+            return int(c.fetchone()[0])
 
     def select_command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.transaction(commit=False) as c:
@@ -275,6 +285,13 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder, LedgerRecorder):
             return None
         return ChainLink(r["seq"], r["case_id"], r["position"], bytes(r["event_hash"]),
                          bytes(r["chain_hash"]), bytes(r["case_hash"]))
+
+    def count_chain(self, through_seq: int) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT count(*) AS n FROM {} WHERE seq <= %s").format(
+                self.chain_table), (through_seq,))
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
 
     def select_command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
