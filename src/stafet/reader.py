@@ -140,6 +140,7 @@ class ReportData(BaseModel):
     state: CaseState
     events: list[CaseEvent]
     provenance: Provenance
+    entry_hashes: dict[int, str] = {}  # position -> case hash (for exports; else empty)
 
 
 class Reader:
@@ -299,7 +300,10 @@ class Reader:
         access-logged as an export of that case, like ``export --table``."""
         data = self._document("export", ref, as_of, form)
         self._log_cases("export-hit", form, [str(data.state.id)])
-        return data
+        hashes = {link.position: link.case_hash.hex()
+                  for link in self.ledger.store.recorder.select_case_chain(data.state.id)
+                  if link.position <= data.state.version}
+        return data.model_copy(update={"entry_hashes": hashes})
 
     def _document(self, action: str, ref: UUID | str, as_of: datetime | None,
                   criterion: str | None) -> ReportData:

@@ -12,7 +12,7 @@ def _cell(text: str) -> str:
 
 
 def _block(text: str, indent: str = "") -> list[str]:
-    return [indent + line if line else "" for line in text.replace("\r\n", "\n").split("\n")]
+    return [indent + line if line else indent.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
 
 
 def _mark(doc: CaseDocument, concerns: bool) -> str:
@@ -60,7 +60,7 @@ def _meeting(doc: CaseDocument, m: MeetingView, level: str = "###") -> list[str]
         out += ["", f"**{t['decisions']}**", ""]
         out += [f"- {d}" for d in m.decisions] or [t["none"]]
         if m.agreements:
-            out += ["", f"**{t['agreements_made']}**", ""] + _agreement_rows(doc, m.agreements)
+            out += ["", f"**{t['agreements_made']}**", "", *_agreement_rows(doc, m.agreements)]
         out += ["", f"*{t['minutes_sent'].format(when=m.minutes_sent)}*" if m.minutes_sent
                 else f"*{t['minutes_not_sent']}*"]
     if m.corrected_by:
@@ -113,7 +113,7 @@ def report(doc: CaseDocument) -> str:
         out += [f"## {doc.closure_heading}", ""]
         out += [f"- **{k}**: {v}" for k, v in doc.closure] + [""]
     out += [f"## {t['plan']}", "", doc.acceptance or f"*{t['plan_not_accepted']}*", ""]
-    out += [f"### {t['s1']}", ""] + _block(doc.summary or t["none"]) + [""]
+    out += [f"### {t['s1']}", "", *_block(doc.summary or t["none"]), ""]
     for r in doc.summary_revisions:
         out += [f"> *{t['earlier_text']} ({t['revised']} {r.changed}, {r.who}):* "
                 + _cell(r.text), ""]
@@ -128,7 +128,8 @@ def report(doc: CaseDocument) -> str:
             out.append(f"{'  ' * (g.depth + 1)}- *{t['earlier_text']}, {t['revised']} {r.changed} "
                        f"({r.who}):* {r.text}" + (f" — {t['reason']}: {r.reason}" if r.reason else ""))
         if g.corrected_by:
-            out.append(f"{'  ' * (g.depth + 1)}- *{t['corrected_see'].format(positions=', '.join(map(str, g.corrected_by)))}*")
+            positions = ", ".join(map(str, g.corrected_by))
+            out.append(f"{'  ' * (g.depth + 1)}- *{t['corrected_see'].format(positions=positions)}*")
     if not doc.goals:
         out.append(t["none"])
     out += ["", f"### {t['s3']}", ""]
@@ -143,7 +144,8 @@ def report(doc: CaseDocument) -> str:
     out += _agreement_rows(doc, doc.agreements) if doc.agreements else [t["none"]]
     out += ["", f"### {t['s5']}", ""]
     for v in doc.views:
-        out += [f"> “{v.text}”", f">", f"> — {v.by}, {v.when}" + (f" ({t['goal']} {v.goal})" if v.goal else ""), ""]
+        by = f"> — {v.by}, {v.when}" + (f" ({t['goal']} {v.goal})" if v.goal else "")
+        out += [*_block(f"“{v.text}”", "> "), ">", by, ""]
     if not doc.views:
         out += [t["none"], ""]
     out += [f"### {t['sector_plans']}", ""]

@@ -14,6 +14,7 @@ here reads storage (the Reader hands over a ``ReportData``) and nothing is cut s
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +22,7 @@ from datetime import date, datetime
 from stafet.domain import events as ev
 from stafet.domain.calendar import Lang, day, when
 from stafet.domain.state import Agreement, CaseState, Goal, Meeting
-from stafet.domain.values import local_date, org_of, recipient_covers
+from stafet.domain.values import local_date, org_of
 from stafet.reader import Provenance, ReportData
 from stafet.wording import LABELS, WORDS, describe, term
 
@@ -350,7 +351,7 @@ class _Builder:
     def summary_revisions(self) -> list[Revision]:
         texts = [e for e in self.events if isinstance(e, ev.SituationSummarized)]
         return [Revision(text=a.text, changed=self.when(b.effective_at), who=b.actor, reason=None,
-                         position=b.originator_version) for a, b in zip(texts, texts[1:])]
+                         position=b.originator_version) for a, b in itertools.pairwise(texts)]
 
     def goal_revisions(self) -> dict[str, list[Revision]]:
         texts: dict[str, list[tuple[str, ev.CaseEvent]]] = {}
