@@ -232,6 +232,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         "invitation": "Invitation", "after_meeting": "After the meeting",
         "for_case": "For the case", "kind_of_meeting": "Kind of meeting",
         "unknown_meeting": "the case has no meeting {meeting}",
+        "see_section_4": "see section 4 of the plan",
         "exchange_offered": "Hand-over under way: offered to {to}, not yet taken.",
         "exchange_exchange": "Exchange: {to} has taken the baton; {from_} has yet to let go.",
     },
@@ -300,6 +301,7 @@ LABELS: dict[Lang, dict[str, str]] = {
         "invitation": "Indkaldelse", "after_meeting": "Efter mødet",
         "for_case": "Forløb", "kind_of_meeting": "Mødetype",
         "unknown_meeting": "forløbet har intet møde {meeting}",
+        "see_section_4": "se planens afsnit 4",
         "exchange_offered": "Overdragelse i gang: tilbudt {to}, endnu ikke overtaget.",
         "exchange_exchange": "Overdragelseszone: {to} har overtaget stafetten; {from_} har "
                              "endnu ikke sluppet den.",

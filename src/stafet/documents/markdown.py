@@ -33,7 +33,8 @@ def _agreement_rows(doc: CaseDocument, agreements: list[AgreementView]) -> list[
     return out
 
 
-def _meeting(doc: CaseDocument, m: MeetingView, level: str = "###") -> list[str]:
+def _meeting(doc: CaseDocument, m: MeetingView, level: str = "###", full: bool = True,
+             ) -> list[str]:
     t = doc.t
     out = [f"{level} {_mark(doc, m.concerns)}{t['meeting']} {m.meeting_id}: {m.kind}, {m.starts}",
            "", f"- {t['status']}: {m.status}",
@@ -162,7 +163,7 @@ def report(doc: CaseDocument) -> str:
             + f" | {h.since} | {h.until} | {_cell(h.ended)} |" for h in doc.holds]
     out += ["", f"## {t['meetings']}", ""]
     for m in doc.meetings:
-        out += _meeting(doc, m)
+        out += _meeting(doc, m, full=False)
     if not doc.meetings:
         out += [t["none"], ""]
     out += [f"## {t['consents']}", ""]

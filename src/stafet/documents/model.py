@@ -226,7 +226,7 @@ class LogEntry:
     position: int
     when: str
     who: str
-    kind: str  # note | correction | shared
+    kind: str  # note | correction
     text: str
     reason: str | None = None
     corrects: str | None = None  # the entry it corrects, described in full
@@ -436,9 +436,8 @@ class _Builder:
             absent=[self.who(r) for r in m.invited if r not in m.attendees]
             if m.status == "held" else [],
             minutes=m.minutes, decisions=list(m.decisions),
-            agreements=[a for a in agreements if a.agreement_id in {
-                x.agreement_id for x in self.s.agreements.values()
-                if x.meeting_id == m.meeting_id}],
+            agreements=[a for a in agreements
+                        if self.s.agreements[a.agreement_id].meeting_id == m.meeting_id],
             minutes_sent=self.when(sent.effective_at) if sent else None,
             cancel_reason=cancelled.reason if cancelled else None,
             convened_by=convened.actor if convened else "",
@@ -507,11 +506,6 @@ class _Builder:
                     corrects=describe(original, width=None, lang=self.lang) if original else None,
                     corrects_heading=heading,
                     concerns=self.concerns(e.actor, original.actor if original else None)))
-            elif isinstance(e, ev.InformationShared):
-                text = describe(e, width=None, lang=self.lang)
-                out.append(LogEntry(e.originator_version, self.when(e.effective_at), e.actor,
-                                    "shared", f"{text}: {e.description}",
-                                    concerns=self.concerns(e.actor, e.recipient)))
         return out
 
     def provenance(self) -> ProvenanceView:
