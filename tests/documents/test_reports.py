@@ -272,7 +272,7 @@ def test_a_report_of_an_erased_case_shows_erased_and_no_personal_data(
                   "--confirm", "borger-3c9e41", "--reason", "Slettefrist udløbet")
     assert done.code == 0, done.err
     files = {fmt: tmp_path / f"erased.{fmt}" for fmt in ("md", "html", "pdf")}
-    for fmt, path in files.items():
+    for path in files.values():
         code, _out, err = read(db_url, ADULT_HOLDER, "report", case[:8], "-o", str(path))
         assert code == 0, err
     fhir = tmp_path / "erased.json"
