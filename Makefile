@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo report test lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ demo: $(VENV)/.installed
 	$(BIN)/stafet case history $$case_id --lang da && echo && \
 	$(BIN)/stafet --as revisor@kommunen verify
 
+# The example adult case's report as a PDF a coordinator files in a journal (and its FHIR bundle).
+report: demo
+	@export STAFET_DB=sqlite:///$(DEMO_DB) STAFET_ACTOR=peter.lund@socialafdelingen-odense \
+	        STAFET_PURPOSE="journalisering af forløbet"; \
+	case_id=$$($(BIN)/stafet --json case list | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["case_id"])'); \
+	$(BIN)/stafet report $$case_id -o report.pdf && \
+	$(BIN)/stafet export $$case_id --format fhir -o bundle.json && \
+	echo "Wrote report.pdf and bundle.json"
+
 test: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 	$(MAKE) --no-print-directory typecheck
@@ -42,4 +51,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache
+	rm -rf $(VENV) report.pdf bundle.json $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache

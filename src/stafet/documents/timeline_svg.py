@@ -27,7 +27,7 @@ WIDTH = 640  # px in the viewBox; the SVG scales to the text width
 LABEL = 200  # the holders' names on the left
 ROW = 18
 TOP = 6
-AXIS = 26
+AXIS = 34
 PALETTE = ["#1f5f8b", "#c0632b", "#3f7f3f", "#7b4f9d", "#a8343b", "#2f7f7f", "#8a6d1f",
            "#4d5d6d"]
 
@@ -76,10 +76,11 @@ def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -
                      f'stroke="#d0d0d0" stroke-width="0.6"/>')
         if n % step == 0 and mx < width - 36:
             label = MONTHS[lang][month.month - 1].rstrip(".")
-            if month.month == 1 or n == 0:
-                label += f" {month.year}"
-            parts.append(f'<text x="{mx + 2:.1f}" y="{bottom + 13}" fill="#444">'
+            parts.append(f'<text x="{mx + 2:.1f}" y="{bottom + 12}" fill="#444">'
                          f'{escape(label)}</text>')
+            if month.month == 1 or n == 0:
+                parts.append(f'<text x="{mx + 2:.1f}" y="{bottom + 23}" fill="#222" '
+                             f'font-weight="bold">{month.year}</text>')
     parts.append(f'<line x1="{LABEL}" y1="{bottom}" x2="{width - 8}" y2="{bottom}" '
                  f'stroke="#666" stroke-width="0.8"/>')
     for i, holder in enumerate(rows):
@@ -91,7 +92,7 @@ def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -
         for h in (h for h in holds if h.holder == holder):
             x0, x1 = x(h.start), x(h.end or end)
             fill = "url(#hatch)" if h.temporary else colour
-            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 1.5):.1f}" '
+            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 4):.1f}" '
                          f'height="{ROW - 6}" rx="2" fill="{fill}" stroke="{colour}" '
                          f'stroke-width="0.8"/>')
     parts.append("</svg>")
