@@ -425,11 +425,7 @@ class _Bundle:
                     codes = [{"system": CS_MEETING_ROLE, "code": "invited-absent"}]
                 else:
                     codes = [{"system": CS_MEETING_ROLE, "code": "invited"}]
-                participant: Json = {"type": [{"coding": codes}]}
-                person = self.person(ref)
-                if person.get("type") in ("Practitioner", "RelatedPerson") or "identifier" in person:
-                    participant["individual"] = person
-                participants.append(participant)
+                participants.append({"type": [{"coding": codes}], "individual": self.person(ref)})
             record: list[Json] = [
                 {"url": "placeAgreedWithCitizen", "valueBoolean": m.place_agreed_with_citizen},
                 {"url": "advocateNeeded", "valueBoolean": m.advocate_needed},

@@ -25,6 +25,12 @@ def paragraphs(text: str | None) -> Markup:
         + Markup("</p>") for b in blocks)
 
 
+def lines(text: str | None) -> Markup:
+    """Text as it was written, inside one block: each line break kept as <br>."""
+    return Markup("<br>").join(escape(line) for line in (text or "").replace("\r\n", "\n")
+                               .split("\n"))
+
+
 def breakable(text: str | None) -> Markup:
     """A handle (person@org) that may break after its @ rather than inside a word."""
     return Markup("@<wbr>").join(escape(part) for part in (text or "").split("@"))
@@ -43,6 +49,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["paragraphs"] = paragraphs
     env.filters["who"] = breakable
+    env.filters["lines"] = lines
     env.filters["code"] = inline_code
     env.globals["MARK"] = MARK
     return env

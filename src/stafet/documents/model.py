@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from stafet.domain import events as ev
@@ -589,7 +589,7 @@ class _Builder:
             closure=closure, closure_heading=closure_heading, provenance=self.provenance(),
             for_org=self.org, opened_at=s.opened_at, now=self.now)
         if self.org is not None:
-            object.__setattr__(doc, "concerns", self.concerns_list(doc))
+            doc = replace(doc, concerns=self.concerns_list(doc))
         return doc
 
 
