@@ -286,3 +286,23 @@ def test_a_report_of_an_erased_case_shows_erased_and_no_personal_data(
             assert personal.encode("utf-8") not in content, (name, personal)
     assert b"[erased]" in scanned["erased.md"] and b"[erased]" in scanned["erased.pdf.txt"]
     assert "slettet" in files["md"].read_text("utf-8")
+
+
+def test_json_gives_the_document_s_content_and_the_installed_script_finds_its_templates(
+        worded_case: tuple[str, str], tmp_path: Path) -> None:
+    db, cid = worded_case
+    done = stafet(db, "--json", "--as", HOLDER, "--purpose", PURPOSE, "report", cid[:8],
+                  "--lang", "en")
+    assert done.code == 0, done.err
+    content = done.json()
+    assert content["holder"] == HOLDER and content["lang"] == "en"
+    assert [a["agreement_id"] for a in content["agreements"]] == ["A1"]
+    assert content["provenance"]["digest"].startswith("{")
+
+    from tests.trust.support import stafet_process
+
+    page = tmp_path / "r.html"
+    run = stafet_process(db, "--as", HOLDER, "--purpose", PURPOSE, "report", cid[:8],
+                         "-o", str(page))
+    assert run.code == 0, run.err
+    assert "<style>" in page.read_text("utf-8") and "Ny formulering af målet" in page.read_text("utf-8")
