@@ -94,10 +94,18 @@ def main(runs: int, events: int, seed: int) -> None:
         click.echo(f"{events}-event case: {len(page):,} bytes of HTML, {len(first):,} bytes "
                    "of PDF", err=True)
 
-        stafet_times = _times(runs, lambda: _report_pdf(ledger, case_id, actor))
-        baseline_times = _times(runs, lambda: pdf.from_html(plain))
-        example_times = _times(runs, lambda: _report_pdf(ledger, example, example_actor))
-        pages = first.count(b"/Type /Page\n") or len(re.findall(rb"/Type\s*/Page[^s]", first))
+        # Interleaved, so that a change in the machine's load falls on both alike.
+        stafet_times: list[float] = []
+        baseline_times: list[float] = []
+        example_times: list[float] = []
+        for _ in range(runs):
+            stafet_times += _times(1, lambda: _report_pdf(ledger, case_id, actor))
+            baseline_times += _times(1, lambda: pdf.from_html(plain))
+            example_times += _times(1, lambda: _report_pdf(ledger, example, example_actor))
+        stafet_times.sort()
+        baseline_times.sort()
+        example_times.sort()
+        pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", first))
         ledger.close()
 
     big, base, small = _summary(stafet_times), _summary(baseline_times), _summary(example_times)
@@ -133,7 +141,19 @@ def main(runs: int, events: int, seed: int) -> None:
         "provenance), the view model, the HTML from the templates and WeasyPrint's PDF. The "
         "baseline is WeasyPrint alone printing the same amount of text with no tables, no "
         "page furniture and no styling beyond one font: the floor for that much text with "
-        "this library, measured in the same run so that the machine's load cancels out.",
+        "this library, measured in the same run (interleaved, run by run) so that the machine's "
+        "load falls on both alike.",
+        "",
+        "Why the target is not met: the report holds every note, agreement, citizen view and "
+        "goal revision of the case in full (the issue asks for that), and WeasyPrint lays out "
+        "and draws every line and box in Python. Even the baseline — the same text with no "
+        "structure at all — takes most of the budget on this shared 2-core machine; the report's "
+        "tables, headings and page furniture cost the ratio above on top. Flattening the many "
+        "small blocks (notes, views, agreement details) into lines, splitting tables, simpler "
+        "fonts and dropping page breaks/overflow rules were each measured and changed little "
+        "(within the machine's noise). What might meet it (not measured): a different engine "
+        "(Chromium's print, which the library notes say works on these machines), or a shorter "
+        "report for very large cases (the log's notes by reference).",
         "",
     ]
     (HERE / "RESULTS-documents.md").write_text("\n".join(lines), "utf-8")
