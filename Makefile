@@ -1,10 +1,17 @@
 # Two promises: `make demo` (set up and replay an example case) and `make test` (the whole suite).
+# `make quick` is the inner loop: ruff and the fast tiers in under a minute (tests/README.md).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo.db
 
-.PHONY: demo report test lint typecheck clean
+# The quick loop leaves out what takes seconds or other processes, and runs PostgreSQL only for
+# its smoke tests; the markers are declared in pyproject.toml and explained in tests/README.md.
+QUICK_MARKERS := not (slow or process or fault or fuzz or serial) and (not postgres or pg_smoke)
+# More pytest options for either, e.g. `make quick PYTEST_ARGS="-x -k baton"` or PYTEST_ARGS="-n 2".
+PYTEST_ARGS ?=
+
+.PHONY: demo report test quick lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +42,17 @@ report: demo
 	$(BIN)/stafet export $$case_id --format fhir -o bundle.json && \
 	echo "Wrote report.pdf and bundle.json"
 
+# Everything: two workers (pytest-xdist), then alone what must not run beside other tests
+# (a PostgreSQL restart; it runs under CI=true or STAFET_TEST_PG_RESTART=1, else it skips).
 test: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 	$(MAKE) --no-print-directory typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/pytest -m serial $(PYTEST_ARGS)
+
+quick: $(VENV)/.installed
+	$(BIN)/ruff check src projections tests
+	$(BIN)/pytest -q -m "$(QUICK_MARKERS)" $(PYTEST_ARGS)
 
 # mypy on the package as it installs: projections/ is stafet.projections (a tree of links).
 typecheck: $(VENV)/.installed

@@ -32,7 +32,8 @@ class Agreements(Projection):
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        ids = [event.agreement_id]  # type: ignore[attr-defined]
+        assert isinstance(event, ev.AgreementMade | ev.AgreementCompleted | ev.AgreementCancelled)
+        ids = [event.agreement_id]
         if isinstance(event, ev.AgreementMade) and event.replaces:
             ids.append(event.replaces)
         for agreement_id in ids:

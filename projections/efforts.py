@@ -31,7 +31,8 @@ class Efforts(Projection):
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        f = after.efforts[event.effort_id]  # type: ignore[attr-defined]
+        assert isinstance(event, ev.EffortPlanned | ev.EffortStatusChanged)
+        f = after.efforts[event.effort_id]
         rows.put(rm_efforts, {
             "case_id": str(after.id), "effort_id": f.effort_id, "title": f.title,
             "law": f.law, "paragraph": f.paragraph, "provider": f.provider,

@@ -28,7 +28,8 @@ class Goals(Projection):
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        g = after.goals[event.goal_id]  # type: ignore[attr-defined]
+        assert isinstance(event, ev.GoalSet | ev.PlanGoalRevised | ev.GoalStatusChanged)
+        g = after.goals[event.goal_id]
         rows.put(rm_goals, {
             "case_id": str(after.id), "goal_id": g.goal_id, "level": g.level,
             "parent_id": g.parent_id, "text": g.text, "status": g.status,

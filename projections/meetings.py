@@ -37,7 +37,9 @@ class Meetings(Projection):
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        m = after.meetings[event.meeting_id]  # type: ignore[attr-defined]
+        assert isinstance(event, ev.MeetingConvened | ev.MeetingAgendaChanged | ev.MeetingHeld
+                          | ev.MeetingCancelled | ev.MinutesSent)
+        m = after.meetings[event.meeting_id]
         rows.put(rm_meetings, {
             "case_id": str(after.id), "meeting_id": m.meeting_id, "kind": m.kind,
             "starts_at": m.starts_at, "place": m.place,

@@ -133,6 +133,13 @@ def visible_cases(case_id: sa.ColumnElement[str],
     return [case_id.in_(sa.select(p.c.case_id).where(p.c.active, who))]
 
 
+def seen_cases(db: Db, scope: OverviewScope) -> set[str]:
+    """The ids of the cases ``scope`` sees (``visible_cases``), as a set."""
+    with _connected(db) as conn:
+        return {r[0] for r in conn.execute(
+            sa.select(rm_cases.c.case_id).where(*visible_cases(rm_cases.c.case_id, scope)))}
+
+
 def taking_part(db: Db, actor: str) -> set[str]:
     """The cases the actor takes part in now (an active participant)."""
     p = rm_participants

@@ -61,6 +61,15 @@ def _find_postgres() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for the PostgreSQL server by fixture is a ``postgres`` test, marked or
+    not, so ``-m "not postgres"`` (the quick loop, tests/README.md) really leaves it out. (The
+    backend-parametrized fixtures mark their PostgreSQL param themselves.)"""
+    for item in items:
+        if {"pg_url", "pg_schema_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     url = _find_postgres()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pytest
 
 from stafet import CommandResult, Ledger, RuleViolation
 from stafet.domain.state import CaseState
+
+if TYPE_CHECKING:
+    from tests.rules._domain import DomainLedger
 
 HOLDER = "anne@jobcenter"
 SOCIAL = "bo@socialcenter"
@@ -23,16 +26,17 @@ def soon(days: int = 14) -> str:
 
 
 class Scenario:
-    """One case on a real ledger, opened by HOLDER (an authority) as permanent holder."""
+    """One case opened by HOLDER (an authority) as permanent holder: on a real ``Ledger``, or on
+    the in-memory ``DomainLedger`` of the rule tests (the same calls, no database)."""
 
     def __init__(
-        self, ledger: Ledger, subject_kind: str = "adult", temporary: bool = False
+        self, ledger: Ledger | DomainLedger, subject_kind: str = "adult", temporary: bool = False
     ) -> None:
         self.ledger = ledger
-        opened = ledger.open_case(
-            actor=HOLDER, subject_ref="borger-4711", subject_kind=subject_kind,
-            title="Samlet forløb", temporary=temporary,
-        )
+        opened = ledger.run("case.open", {
+            "actor": HOLDER, "subject_ref": "borger-4711", "subject_kind": subject_kind,
+            "title": "Samlet forløb", "temporary": temporary,
+        })
         self.case_id: UUID = opened.case_id
 
     def do(self, name: str, actor: str = HOLDER, **fields: Any) -> CommandResult:
@@ -41,13 +45,13 @@ class Scenario:
     def refused(self, name: str, code: str, actor: str = HOLDER, **fields: Any) -> str:
         """Assert the command is refused by the named rule and that nothing was stored."""
         before = self.ledger.history(self.case_id)
-        max_id = self.ledger.store.recorder.max_notification_id()
+        max_id = self.ledger.head()
         with pytest.raises(RuleViolation) as refusal:
             self.do(name, actor=actor, **fields)
         assert refusal.value.code == code, refusal.value.message
         after = self.ledger.history(self.case_id)
         assert [e.model_dump() for e in after] == [e.model_dump() for e in before]
-        assert self.ledger.store.recorder.max_notification_id() == max_id
+        assert self.ledger.head() == max_id
         return refusal.value.message
 
     @property

@@ -168,6 +168,10 @@ class Ledger(CommandVerbs):
         """Every event of the case, oldest first."""
         return self.store.case_events(self.resolve_case(case_id))
 
+    def head(self) -> int:
+        """The position of the newest event in the log (0 while it is empty)."""
+        return self.store.head()
+
     def case_ids(self, limit: int | None = 1000) -> list[UUID]:
         """Case ids in the order the cases were opened (all of them with ``limit=None``)."""
         return self.store.case_ids(limit)

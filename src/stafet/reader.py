@@ -69,8 +69,8 @@ if TYPE_CHECKING:
     from stafet.ledger import Ledger
     from stafet.storage.access import AccessEntry
 
-__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "LoggedEvent", "Provenance", "Reader",
-           "ReportData"]
+__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "FeedPage", "LoggedEvent", "Provenance",
+           "Reader", "ReportData"]
 
 EVENT_BATCH = 1000
 WITHHELD = "[withheld]"  # personal content a team leader outside the case does not see
@@ -83,6 +83,14 @@ class LoggedEvent:
 
     notification_id: int
     event: CaseEvent
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """Events a reader may follow, and the log position to ask from next."""
+
+    events: list[LoggedEvent]
+    next_after: int
 
 
 @dataclass(frozen=True)
@@ -198,12 +206,12 @@ class Reader:
             at=self.ledger.clock(), actor=self.actor, action=action, purpose=self._purpose,
             criterion=criterion, cases=[(c, subjects.get(c)) for c in ids])
 
-    def searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
+    def _searched(self, criterion: str, case_ids: Iterable[str] = ()) -> None:
         """Log a search (its criterion), and each case it found."""
         self._log("search", criterion=criterion)
         self._log_cases("search-hit", criterion, case_ids)
 
-    def exported(self, what: str, case_ids: Iterable[str] = ()) -> None:
+    def _exported(self, what: str, case_ids: Iterable[str] = ()) -> None:
         """Log an export, and each case whose data it hands out (so each citizen sees it)."""
         self._log("export", criterion=what)
         self._log_cases("export-hit", what, case_ids)
@@ -342,7 +350,7 @@ class Reader:
         rows = queries.case_list(engine, self.ledger.clock(), where, self._scope())
         mine = queries.taking_part(engine, self.actor)
         rows = [r if r.case_id in mine else _withheld_case(r) for r in rows]
-        self.searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
+        self._searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
         return rows
 
     def attention(self, where: AttentionFilter | None = None,
@@ -357,7 +365,7 @@ class Reader:
         mine = queries.taking_part(engine, self.actor)
         answer = answer.model_copy(update={"flags": [
             f if f.case_id in mine else _withheld_flag(f) for f in answer.flags]})
-        self.searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
+        self._searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
         return answer
 
     def caseload(self) -> list[CaseloadRow]:
@@ -378,7 +386,7 @@ class Reader:
         else:
             rows = queries.consents(engine, self.ledger.clock(),
                                     case_ids=queries.taking_part(engine, self.actor))
-        self.searched(f"consents {case_ref or 'of all my cases'}",
+        self._searched(f"consents {case_ref or 'of all my cases'}",
                       sorted({r.case_id for r in rows}))
         return rows
 
@@ -388,7 +396,7 @@ class Reader:
         self.purpose  # noqa: B018
         engine = self._read_models()
         scope = self._scope()
-        self.exported(name, queries.table_case_ids(engine, name, scope))
+        self._exported(name, queries.table_case_ids(engine, name, scope))
         return queries.export_table(engine, name, scope)
 
     def export_events(self) -> Iterator[LoggedEvent]:
@@ -396,7 +404,7 @@ class Reader:
         batches as it is iterated. Logged at once: the export and every case in it."""
         self.purpose  # noqa: B018
         mine = queries.taking_part(self._read_models(), self.actor)
-        self.exported("the event stream", sorted(mine))
+        self._exported("the event stream", sorted(mine))
         return self._events({UUID(c) for c in mine})
 
     def _events(self, cases: set[UUID]) -> Iterator[LoggedEvent]:
@@ -405,6 +413,24 @@ class Reader:
             for position, event in batch:
                 if isinstance(event, CaseEvent) and event.originator_id in cases:
                     yield LoggedEvent(position, event)
+
+    def feed(self, after: int = 0, limit: int = EVENT_BATCH) -> FeedPage:
+        """The events after a log position that the reader may follow: those of the cases they
+        take part in, and for a feed system (role ``feed`` for an organisation) of the cases
+        where that organisation takes part. ``next_after`` is where to ask from next (the
+        last position read, seen or not). Each page that hands out events is access-logged."""
+        self.purpose  # noqa: B018
+        roles = self._roles()
+        scope = OverviewScope(self.actor, roles.orgs_of(self.actor, "feed"))
+        seen = queries.seen_cases(self._read_models(), scope)
+        batch = self.ledger.store.read_after(after, limit)
+        events = [LoggedEvent(position, event) for position, event in batch
+                  if isinstance(event, CaseEvent) and str(event.originator_id) in seen]
+        if events:
+            self._log_cases("feed-hit", f"events {events[0].notification_id}-"
+                            f"{events[-1].notification_id}",
+                            sorted({str(e.event.originator_id) for e in events}))
+        return FeedPage(events, batch[-1][0] if batch else after)
 
     # -- the access log ----------------------------------------------------------------------
 
@@ -415,8 +441,9 @@ class Reader:
         if subject_ref is None:
             self._allowed("access-log", lambda: require_role(
                 self._roles(), self.actor, "dpo", "read the whole access log"))
+            entries = self.ledger.access_log.entries()
             self._log("access-log", criterion="the whole log")
-            return self.ledger.access_log.entries()
+            return entries
         cases = []
         for case_id in self.ledger.store.keys.cases_of(subject_ref):
             with contextlib.suppress(CaseNotFound):  # a case.open that never committed
@@ -424,8 +451,9 @@ class Reader:
         self._allowed("access-log", lambda: may_read_subject_log(self.actor, self._roles(),
                                                                   cases),
                       subject_ref=subject_ref)
+        entries = self.ledger.access_log.entries(subject_ref)
         self._log("access-log", subject_ref=subject_ref, criterion="one citizen")
-        return self.ledger.access_log.entries(subject_ref)
+        return entries
 
 
 def _refuse_former(actor: str) -> None:

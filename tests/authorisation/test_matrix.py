@@ -180,6 +180,9 @@ ACTS: dict[str, Act] = {
         [r["case_id"] for r in w.ledger.reader(who, PURPOSE).export_table("rm_cases").rows], w, who),
     "export --events": lambda w, who: _own(
         [str(e.event.originator_id) for e in w.ledger.reader(who, PURPOSE).export_events()], w, who),
+    "the event feed": lambda w, who: _own(
+        [str(e.event.originator_id) for e in w.ledger.reader(who, PURPOSE).feed(0, 10_000).events],
+        w, who),
     "access-log --subject": lambda w, who: _yes(
         lambda: w.ledger.reader(who, PURPOSE).access_log("borger-4711")),
     "access-log": lambda w, who: _yes(lambda: w.ledger.reader(who, PURPOSE).access_log()),
@@ -190,7 +193,7 @@ ACTS: dict[str, Act] = {
     "digest": lambda w, who: "yes" if w.ledger.digest(actor=who)[1] else "broken",
     "roles list": lambda w, who: _yes(lambda: w.ledger.list_roles(actor=who)),
     "roles grant": lambda w, who: _yes(lambda: w.ledger.grant_role(
-        actor=who, role="feed", to=f"system-{uuid.uuid4().hex[:8]}@kommunen")),
+        actor=who, role="auditor", to=f"revisor-{uuid.uuid4().hex[:8]}@kommunen")),
     "note (a write)": lambda w, who: _yes(lambda: w.ledger.log_note(
         actor=who, case_id=w.case_id, text="En note skrevet i testen af reglerne.")),
 }
@@ -208,7 +211,7 @@ def _erase(w: World, who: str) -> str:
     return "yes"
 
 
-LIST_ACTS = {"case list", "attention", "export --table", "export --events"}
+LIST_ACTS = {"case list", "attention", "export --table", "export --events", "the event feed"}
 
 
 def test_the_matrix_covers_every_act_and_reader() -> None:

@@ -35,6 +35,17 @@ SOCIAL = "bo@socialcenter"
 ADDICTION = "carl@misbrugscenter"
 PURPOSE = "opfølgning på forløbet"
 
+# The ledger's roles (docs/authorisation.md): appointed once, then granted by the administrator.
+ADMIN = "it@kommunen"
+AUDITOR = "revisor@kommunen"
+DPO = "dpo@kommunen"
+ROLE_EVENTS = 3  # what ``with_roles`` records in the administration's stream
+
+# Who reads each example case back: the coordinator holding its baton at the end of the story.
+ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
+FAMILY_HOLDER = "lars.winther@skovvangskolen"
+EXAMPLE_HOLDER = {"adult-case": ADULT_HOLDER, "family-case": FAMILY_HOLDER}
+
 _CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None, "STAFET_PURPOSE": None}
 
 # A person-readable moment: "2 Mar 2026 09:15" (dates in tables are never ISO timestamps).
@@ -120,17 +131,29 @@ def open_case(db: str, *, actor: str = HOLDER, kind: str = "adult", subject: str
     return str(result.json["case_id"])
 
 
-def history(db: str, case: str) -> list[dict[str, Any]]:
-    result = stafet(db, "--json", "case", "history", case)
+def with_roles(db: str, env: dict[str, str | None] | None = None) -> None:
+    """Set the ledger up as a municipality does: ``init --admin`` appoints the administrator,
+    who grants the auditor and the data protection officer their roles (ROLE_EVENTS events)."""
+    for args, actor in ((["init", "--admin", ADMIN], None),
+                        (["roles", "grant", "auditor", AUDITOR], ADMIN),
+                        (["roles", "grant", "dpo", DPO], ADMIN)):
+        done = stafet(db, *args, actor=actor, purpose=None, env=env)
+        assert done.code == 0, str(done)
+
+
+def history(db: str, case: str, *, actor: str = HOLDER) -> list[dict[str, Any]]:
+    """The case's history as ``actor`` (a participant of the case) reads it."""
+    result = stafet(db, "--json", "case", "history", case, actor=actor)
     return list(result.json)
 
 
-def show(db: str, case: str) -> dict[str, Any]:
-    return dict(stafet(db, "--json", "case", "show", case).json)
+def show(db: str, case: str, *, actor: str = HOLDER) -> dict[str, Any]:
+    return dict(stafet(db, "--json", "case", "show", case, actor=actor).json)
 
 
-def cases(db: str) -> list[dict[str, Any]]:
-    return list(stafet(db, "--json", "case", "list").json)
+def cases(db: str, *, actor: str = HOLDER) -> list[dict[str, Any]]:
+    """The case list as ``actor`` sees it: the cases they take part in."""
+    return list(stafet(db, "--json", "case", "list", actor=actor).json)
 
 
 def assert_clean_failure(result: Result, code: int, *fragments: str) -> None:
@@ -184,5 +207,5 @@ def store_case_with_id(db: str, case_id: str, *, title: str = "Forløb") -> None
         })
         context = Context(command=command, now=ledger.clock(), policy=ledger.policy,
                           new_case_id=UUID(case_id))
-        ledger.store.store(decide(None, command, context), [])
+        ledger.store.append(decide(None, command, context), [])
         ledger.read_models.catch_up()

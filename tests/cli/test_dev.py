@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli._support import cases, installed, sqlite_url, stafet
+import pytest
+
+from stafet import Ledger
+from tests.cli._support import AUDITOR, ROLE_EVENTS, installed, sqlite_url, stafet, with_roles
 
 
 def test_generate_stores_cases_that_verify(tmp_path: Path) -> None:
@@ -16,11 +19,13 @@ def test_generate_stores_cases_that_verify(tmp_path: Path) -> None:
 
     assert report["cases"] == 2 and report["events"] == 20 and report["events_before"] == 0
     assert sum(report["by_command"].values()) == report["commands"]
-    assert len(cases(db)) == 2
-    assert stafet(db, "--json", "verify").json["count"] == 20
+    with Ledger(db) as ledger:  # the ledger's own read: nobody here takes part in the cases
+        assert len(ledger.case_ids()) == 2
+    with_roles(db)  # an auditor to verify the store
+    assert stafet(db, "--json", "verify", actor=AUDITOR).json["count"] == 20 + ROLE_EVENTS
     people = stafet(db, "dev", "generate", "--cases", "1", "--total-events", "10")
     assert people.code == 0 and people.out.startswith("Generated 1 cases: ")
-    assert "it now holds 30" in people.out
+    assert f"it now holds {30 + ROLE_EVENTS}" in people.out
 
 
 def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> None:
@@ -38,6 +43,7 @@ def test_the_same_seed_gives_the_same_batch_and_it_replays(tmp_path: Path) -> No
     assert applied["applied"] == len(lines) and len(applied["cases"]) == 2
 
 
+@pytest.mark.process
 def test_the_batch_on_stdout_pipes_into_apply(tmp_path: Path) -> None:
     """As a shell runs it (in-process, click hands the command sys.stdout itself and all is well)."""
     batch = installed("dev", "generate", "--cases", "2", "--total-events", "30", "--jsonl", "-")

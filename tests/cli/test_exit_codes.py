@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli._support import (
     HOLDER,
+    PURPOSE,
     SOCIAL,
     Result,
     apply,
@@ -37,6 +38,7 @@ def team(tmp_path: Path) -> tuple[str, str]:
 # -- 0 --------------------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_success_exits_0_with_nothing_on_stderr(team: tuple[str, str]) -> None:
     db, case_id = team
     result = stafet(db, "note", case_id[:6], "Alt vel.")
@@ -193,6 +195,7 @@ def test_a_group_without_its_verb_shows_help_and_exits_2() -> None:
 # -- 70: unexpected errors ------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_path: Path) -> None:
     """The installed script, pointed at a database "file" that is really a directory."""
     folder = tmp_path / "not-a-file.db"
@@ -200,8 +203,8 @@ def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_p
     logs = tmp_path / "tmp"
     logs.mkdir()
 
-    result = installed("--db", f"sqlite:///{folder}", "--as", HOLDER, "--purpose", "x", "case", "list",
-                       env={"TMPDIR": str(logs)})
+    result = installed("--db", f"sqlite:///{folder}", "--as", HOLDER, "--purpose", PURPOSE, "case",
+                       "list", env={"TMPDIR": str(logs)})
 
     assert result.code == 70, str(result)
     assert result.out == ""
@@ -213,17 +216,19 @@ def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(tmp_p
     assert "Traceback (most recent call last)" in details.read_text(encoding="utf-8")
 
 
+@pytest.mark.process
 def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
     unknown = installed("--db", db, "frobnicate")
     assert_clean_failure(unknown, 2, "No such command 'frobnicate'")
     no_purpose = installed("--db", db, "--as", HOLDER, "case", "list")
     assert_clean_failure(no_purpose, 2, "--purpose")
-    bad_date = installed("--db", db, "--as", HOLDER, "--purpose", "x", "case", "show", "abcdef",
+    bad_date = installed("--db", db, "--as", HOLDER, "--purpose", PURPOSE, "case", "show", "abcdef",
                          "--as-of", "31/12/2026")
     assert_clean_failure(bad_date, 2, "is not a time")
 
 
+@pytest.mark.process
 def test_a_batch_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
     latin1 = batch({"command": "case.open", "subject_ref": "borger-1", "subject_kind": "adult",

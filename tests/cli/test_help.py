@@ -47,7 +47,8 @@ SPEC_VERBS = {
 READ_AND_OTHER_VERBS = {
     "init", "apply", "erase", "case show", "case history", "case list", "baton timeline", "attention",
     "caseload", "export", "verify", "digest", "access-log", "access-log prune", "projections status",
-    "projections rebuild", "projections run", "dev generate",
+    "projections rebuild", "projections run", "dev generate", "roles grant", "roles revoke",
+    "roles list",
     # tests/documents runs these against real stores
     "report", "meeting doc",
 }
@@ -119,6 +120,7 @@ def test_every_verb_has_a_test_against_a_real_store() -> None:
     assert untested == set()
 
 
+@pytest.mark.process
 def test_help_through_the_installed_script() -> None:
     result = installed("baton", "release", "--help")
     assert result.code == 0 and result.err == ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from tests.cli._support import (
+    AUDITOR,
     HOLDER,
+    ROLE_EVENTS,
     SOCIAL,
     apply,
     assert_aligned,
@@ -13,6 +15,7 @@ from tests.cli._support import (
     show,
     stafet,
     store_case_with_id,
+    with_roles,
 )
 from tests.cli.test_apply import GRAB, HAND, JOIN, NOTE, OPEN, RELEASE
 
@@ -38,6 +41,7 @@ def test_writes_and_reads_for_people_and_machines(pg_schema_url: str) -> None:
 
 def test_a_refused_line_keeps_the_earlier_ones_and_atomic_keeps_none(pg_schema_url: str) -> None:
     db = pg_schema_url
+    with_roles(db)
     refused = apply(db, OPEN, JOIN, HAND, RELEASE, GRAB)
     assert_clean_failure(refused, 1, "line 4", "no other authority has taken the baton")
     (case,) = cases(db)
@@ -47,7 +51,7 @@ def test_a_refused_line_keeps_the_earlier_ones_and_atomic_keeps_none(pg_schema_u
     atomic = apply(db, {**OPEN, "title": "Atomisk"}, JOIN, HAND, RELEASE, atomic=True)
     assert_clean_failure(atomic, 1, "line 4")
     assert len(cases(db)) == 1
-    assert stafet(db, "--json", "verify").json["count"] == 3
+    assert stafet(db, "--json", "verify", actor=AUDITOR).json["count"] == ROLE_EVENTS + 3
 
 
 def test_case_prefixes_and_input_errors(pg_schema_url: str) -> None:
@@ -67,16 +71,19 @@ def test_case_prefixes_and_input_errors(pg_schema_url: str) -> None:
 
 def test_export_verify_and_projections(pg_schema_url: str) -> None:
     db = pg_schema_url
+    with_roles(db)
     case_id = apply(db, OPEN, JOIN, HAND, GRAB, RELEASE, NOTE).json["cases"][0]
 
     events = stafet(db, "export", "--events").out.splitlines()
     assert len(events) == 6 and case_id in events[0]
-    assert stafet(db, "--json", "verify").json["ok"] is True
+    assert stafet(db, "--json", "verify", actor=AUDITOR).json["ok"] is True
     rebuilt = stafet(db, "--json", "projections", "rebuild").json
-    assert rebuilt["events"] == 6
+    assert rebuilt["events"] == ROLE_EVENTS + 6  # the whole log: the roles' events too
     status = stafet(db, "--json", "projections", "status").json
     assert all(s["lag"] == 0 for s in status)
-    assert [r["holder"] for r in stafet(db, "--json", "caseload").json] == [SOCIAL]
+    # Caseload shows each coordinator their own line: SOCIAL holds the case now, HOLDER none.
+    assert [r["holder"] for r in stafet(db, "--json", "caseload", actor=SOCIAL).json] == [SOCIAL]
+    assert stafet(db, "--json", "caseload").json == []
 
 
 def test_projections_status_shows_the_lag_behind_the_writers(pg_schema_url: str) -> None:

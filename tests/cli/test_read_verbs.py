@@ -16,11 +16,17 @@ from typing import Any
 import pytest
 
 from tests.cli._support import (
+    ADMIN,
+    ADULT_HOLDER,
+    AUDITOR,
+    DPO,
     EXAMPLES,
+    FAMILY_HOLDER,
     HOLDER,
     ISO_TIMESTAMP,
     PURPOSE,
     READABLE_MOMENT,
+    ROLE_EVENTS,
     assert_aligned,
     assert_clean_failure,
     history,
@@ -28,23 +34,35 @@ from tests.cli._support import (
     show,
     sqlite_url,
     stafet,
+    with_roles,
 )
 
-ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
-FAMILY_HOLDER = "lars.winther@skovvangskolen"
-AUDITOR = "revisor@kommunen"
+# A team leader of the two organisations holding the examples' batons: the overview (case list,
+# attention, caseload) of both cases, without their personal content.
+LEADER = "leder@kommunen"
+LEADS = ("socialafdelingen-odense", "skovvangskolen")
+HOLDERS = {"adult": ADULT_HOLDER, "family": FAMILY_HOLDER}
+WITHHELD = "[withheld]"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Both examples replayed into one SQLite file: {"db", "adult", "family"} (full case ids)."""
+    """Both examples replayed into one SQLite file: {"db", "adult", "family"} (full case ids),
+    after the roles were set up (an auditor, a DPO, and LEADER leading LEADS)."""
     db = sqlite_url(tmp_path_factory.mktemp("read") / "stafet.db")
+    with_roles(db)
+    for org in LEADS:
+        granted = stafet(db, "roles", "grant", "team_leader", LEADER, "--org", org, actor=ADMIN)
+        assert granted.code == 0, str(granted)
     ids = {"db": db}
     for name in ("adult", "family"):
         result = stafet(db, "--json", "apply", str(EXAMPLES / f"{name}-case" / "case.jsonl"))
         assert result.code == 0, str(result)
         ids[name] = result.json["cases"][0]
     return ids
+
+
+ADMIN_EVENTS = ROLE_EVENTS + len(LEADS)  # the administration's events, before the cases'
 
 
 def _people(result: Any) -> str:
@@ -58,7 +76,7 @@ def _people(result: Any) -> str:
 
 
 def test_case_show_for_people_has_holder_five_sections_and_readable_dates(store: dict[str, str]) -> None:
-    text = _people(stafet(store["db"], "case", "show", store["adult"][:6]))
+    text = _people(stafet(store["db"], "case", "show", store["adult"][:6], actor=ADULT_HOLDER))
     lines = text.splitlines()
 
     assert lines[0].startswith(f"Case {store['adult']}  —  Samlet forløb")
@@ -78,14 +96,14 @@ def test_case_show_for_people_has_holder_five_sections_and_readable_dates(store:
 
 @pytest.mark.parametrize("heading", ["3. Efforts", "4. Agreements", "Participants", "Meetings"])
 def test_case_show_tables_are_aligned(store: dict[str, str], heading: str) -> None:
-    text = _people(stafet(store["db"], "case", "show", store["adult"][:8]))
+    text = _people(stafet(store["db"], "case", "show", store["adult"][:8], actor=ADULT_HOLDER))
     block = section(text, heading)
     assert len(block) >= 3, text  # a header and rows
     assert_aligned(block)
 
 
 def test_case_show_json_has_the_fields_of_spec_11(store: dict[str, str]) -> None:
-    case = show(store["db"], store["family"][:6])
+    case = show(store["db"], store["family"][:6], actor=FAMILY_HOLDER)
 
     for key in ("case_id", "status", "phase", "holder", "exchange", "participants", "plan",
                 "consents", "meetings", "version"):
@@ -94,7 +112,7 @@ def test_case_show_json_has_the_fields_of_spec_11(store: dict[str, str]) -> None
     assert case["case_id"] == store["family"]
     assert case["status"] in ("open", "closed")
     assert case["holder"] == FAMILY_HOLDER and case["exchange"] is None
-    assert case["version"] == len(history(store["db"], store["family"]))
+    assert case["version"] == len(history(store["db"], store["family"], actor=FAMILY_HOLDER))
     assert all({"ref", "kind", "active"} <= set(p) for p in case["participants"])
 
 
@@ -137,8 +155,8 @@ def test_case_show_as_of_a_recorded_time(tmp_path: Path) -> None:
 
 
 def test_case_history_is_one_aligned_line_an_event_oldest_first(store: dict[str, str]) -> None:
-    events = history(store["db"], store["adult"])
-    text = _people(stafet(store["db"], "case", "history", store["adult"][:6]))
+    events = history(store["db"], store["adult"], actor=ADULT_HOLDER)
+    text = _people(stafet(store["db"], "case", "history", store["adult"][:6], actor=ADULT_HOLDER))
     lines = text.splitlines()
 
     assert lines[0].split() == ["#", "WHEN", "WHO", "WHAT"]
@@ -150,14 +168,15 @@ def test_case_history_is_one_aligned_line_an_event_oldest_first(store: dict[str,
 
 
 def test_case_history_in_danish(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "case", "history", store["family"][:6], "--lang", "da")).splitlines()
+    lines = _people(stafet(store["db"], "case", "history", store["family"][:6], "--lang", "da",
+                           actor=FAMILY_HOLDER)).splitlines()
     assert lines[0].split() == ["#", "HVORNÅR", "HVEM", "HVAD"]
     assert "oprettede forløbet" in lines[1]
     assert_aligned(lines)
 
 
 def test_case_history_json_carries_business_time_and_data(store: dict[str, str]) -> None:
-    events = history(store["db"], store["adult"])
+    events = history(store["db"], store["adult"], actor=ADULT_HOLDER)
     first = events[0]
     assert first["type"] == "CaseOpened" and first["position"] == 1
     assert datetime.fromisoformat(first["occurred_at"]) == datetime.fromisoformat("2026-03-02T08:15:00+00:00")
@@ -170,21 +189,31 @@ def test_case_history_json_carries_business_time_and_data(store: dict[str, str])
 
 
 def test_case_list_for_people_is_an_aligned_table_oldest_first(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "case", "list")).splitlines()
+    lines = _people(stafet(store["db"], "case", "list", actor=LEADER)).splitlines()
     assert lines[0].split() == ["CASE", "STATUS", "PHASE", "HOLDER", "OPENED", "TITLE"]
     assert lines[1].startswith(store["family"][:8]) and lines[2].startswith(store["adult"][:8])
     assert "12 Jan 2026 13:30" in lines[1]
+    assert all(line.endswith(WITHHELD) for line in lines[1:])  # the leader takes no part
     assert_aligned(lines)
+
+    own = _people(stafet(store["db"], "case", "list", actor=ADULT_HOLDER)).splitlines()
+    assert len(own) == 2 and own[1].startswith(store["adult"][:8])
+    assert own[1].endswith("Samlet forløb: uddannelse, stoffrihed og egen bolig")
+    assert_aligned(own)
 
 
 def test_case_list_json_and_its_filters(store: dict[str, str]) -> None:
     db = store["db"]
-    every = stafet(db, "--json", "case", "list").json
+    every = stafet(db, "--json", "case", "list", actor=LEADER).json
     assert [row["case_id"] for row in every] == [store["family"], store["adult"]]
     assert {"case_id", "status", "phase", "holder", "title"} <= set(every[0])
+    for name, holder in HOLDERS.items():
+        assert [row["case_id"] for row in stafet(db, "--json", "case", "list", actor=holder).json] == [
+            store[name]]
 
     def ids(*options: str) -> list[str]:
-        return [row["case_id"] for row in stafet(db, "--json", "case", "list", *options).json]
+        return [row["case_id"] for row in stafet(db, "--json", "case", "list", *options,
+                                                 actor=LEADER).json]
 
     assert ids("--holder", ADULT_HOLDER) == [store["adult"]]
     assert ids("--org", "skovvangskolen") == [store["family"]]
@@ -197,13 +226,14 @@ def test_case_list_json_and_its_filters(store: dict[str, str]) -> None:
 
 
 def test_baton_timeline(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "baton", "timeline", store["adult"][:6])).splitlines()
+    lines = _people(stafet(store["db"], "baton", "timeline", store["adult"][:6],
+                           actor=ADULT_HOLDER)).splitlines()
     assert lines[0].split() == ["HOLDER", "FROM", "TO", "ENDED"]
     assert lines[1].startswith("louise.holm@jobcenter-odense") and "released to " + ADULT_HOLDER in lines[1]
     assert lines[2].startswith(ADULT_HOLDER) and lines[2].endswith("holds the baton")
     assert_aligned(lines)
 
-    holds = stafet(store["db"], "--json", "baton", "timeline", store["adult"]).json
+    holds = stafet(store["db"], "--json", "baton", "timeline", store["adult"], actor=ADULT_HOLDER).json
     assert [h["holder"] for h in holds] == ["louise.holm@jobcenter-odense", ADULT_HOLDER]
     assert holds[-1]["until"] is None and holds[0]["until"] is not None
     assert {"holder", "since", "until", "temporary", "ended"} <= set(holds[0])
@@ -213,57 +243,74 @@ def test_baton_timeline(store: dict[str, str]) -> None:
 
 
 def test_attention_at_a_time(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00")).splitlines()
+    lines = _people(stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00",
+                           actor=ADULT_HOLDER)).splitlines()
     assert lines[0].split() == ["CASE", "FLAG", "SINCE", "HOLDER", "DETAIL"]
     overdue = next(line for line in lines if "agreement_overdue" in line)
     assert overdue.startswith(store["adult"][:8]) and "2 Jun 2026 00:00" in overdue
     assert_aligned([line for line in lines if not line.startswith("Caseload")])
 
     answer = stafet(store["db"], "--json", "attention", "--as-of", "2026-07-01T12:00", "--flag",
-                    "agreement_overdue").json
+                    "agreement_overdue", actor=LEADER).json
     assert set(answer) == {"flags", "caseload_over_limit"}
     assert [(f["case_id"], f["key"]) for f in answer["flags"]] == [(store["adult"], "A1")]
-    assert stafet(store["db"], "attention", "--as-of", "2026-01-01T00:00").out == "Nothing needs attention.\n"
+    assert stafet(store["db"], "attention", "--as-of", "2026-01-01T00:00",
+                  actor=LEADER).out == "Nothing needs attention.\n"
 
 
 def test_attention_detail_dates_are_readable(store: dict[str, str]) -> None:
-    text = stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00", "--flag", "agreement_overdue").out
+    text = stafet(store["db"], "attention", "--as-of", "2026-07-01T12:00", "--flag", "agreement_overdue",
+                  actor=ADULT_HOLDER).out
     assert "1 Jun 2026" in text and "2026-06-01" not in text
 
 
 def test_caseload(store: dict[str, str]) -> None:
-    lines = _people(stafet(store["db"], "caseload", actor=None, purpose=None)).splitlines()
+    # Counts, no citizen's data: no purpose needed, but who is asking decides whose lines show.
+    lines = _people(stafet(store["db"], "caseload", actor=LEADER, purpose=None)).splitlines()
     assert lines[0].split() == ["HOLDER", "ACTIVE", "TEMPORARY", "OVER", "LIMIT"]
     assert_aligned(lines)
-    rows = stafet(store["db"], "--json", "caseload").json
+    rows = stafet(store["db"], "--json", "caseload", actor=LEADER, purpose=None).json
     assert {r["holder"]: r["active_cases"] for r in rows} == {ADULT_HOLDER: 1, FAMILY_HOLDER: 1}
     assert not any(r["over_limit"] for r in rows)
+    own = stafet(store["db"], "--json", "caseload", actor=ADULT_HOLDER, purpose=None).json
+    assert {r["holder"]: r["active_cases"] for r in own} == {ADULT_HOLDER: 1}
 
 
 def test_export_a_read_model_as_csv_and_the_events_as_jsonl(store: dict[str, str], tmp_path: Path) -> None:
+    """Each coordinator exports the rows and events of their own case; together the two exports
+    hold every case event of the log, in log order."""
     db = store["db"]
-    agreements = stafet(db, "export", "--table", "rm_agreements", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(agreements.out)))
-    total = sum(len(show(db, store[k])["plan"]["agreements"]) for k in ("adult", "family"))
-    assert len(rows) == total
-    assert {"case_id", "agreement_id", "responsible", "due_on", "status"} <= set(rows[0])
+    positions: list[int] = []
+    for name, holder in HOLDERS.items():
+        agreements = stafet(db, "export", "--table", "rm_agreements", "--format", "csv", actor=holder)
+        rows = list(csv.DictReader(io.StringIO(agreements.out)))
+        assert len(rows) == len(show(db, store[name], actor=holder)["plan"]["agreements"])
+        assert {row["case_id"] for row in rows} == {store[name]}
+        assert {"case_id", "agreement_id", "responsible", "due_on", "status"} <= set(rows[0])
 
-    out = tmp_path / "events.jsonl"
-    assert stafet(db, "export", "--events", "-o", str(out)).code == 0
-    events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    expected = sum(len(history(db, store[k])) for k in ("adult", "family"))
-    assert len(events) == expected
-    assert [e["notification_id"] for e in events] == list(range(1, expected + 1))
-    assert {"case_id", "position", "type", "actor", "recorded_at", "occurred_at", "data"} <= set(events[0])
+        out = tmp_path / f"events-{name}.jsonl"
+        assert stafet(db, "export", "--events", "-o", str(out), actor=holder).code == 0
+        events = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(events) == len(history(db, store[name], actor=holder))
+        assert {e["case_id"] for e in events} == {store[name]}
+        ids = [e["notification_id"] for e in events]
+        assert ids == sorted(ids)
+        positions += ids
+        assert {"case_id", "position", "type", "actor", "recorded_at", "occurred_at",
+                "data"} <= set(events[0])
 
-    cases_jsonl = stafet(db, "export", "--table", "rm_cases").out.splitlines()
-    assert {json.loads(line)["case_id"] for line in cases_jsonl} == {store["adult"], store["family"]}
+        cases_jsonl = stafet(db, "export", "--table", "rm_cases", actor=holder).out.splitlines()
+        assert {json.loads(line)["case_id"] for line in cases_jsonl} == {store[name]}
+    # The administration's events come first in the log; the examples' events follow, all of them.
+    expected = sum(len(history(db, store[k], actor=h)) for k, h in HOLDERS.items())
+    assert positions == list(range(ADMIN_EVENTS + 1, ADMIN_EVENTS + expected + 1))
 
 
 def test_export_refuses_an_unknown_table_and_needs_table_or_events(store: dict[str, str]) -> None:
-    assert_clean_failure(stafet(store["db"], "export", "--table", "rm_nope"), 2,
+    assert_clean_failure(stafet(store["db"], "export", "--table", "rm_nope", actor=ADULT_HOLDER), 2,
                          "there is no read model 'rm_nope'")
-    assert_clean_failure(stafet(store["db"], "export"), 2, "give either --table RM_TABLE or --events")
+    assert_clean_failure(stafet(store["db"], "export", actor=ADULT_HOLDER), 2,
+                         "give either --table RM_TABLE or --events")
 
 
 # -- trust: verify, digest, access-log ------------------------------------------------------
@@ -271,57 +318,69 @@ def test_export_refuses_an_unknown_table_and_needs_table_or_events(store: dict[s
 
 def test_verify_and_digest(store: dict[str, str], tmp_path: Path) -> None:
     db = store["db"]
-    count = sum(len(history(db, store[k])) for k in ("adult", "family"))
-    people = stafet(db, "verify", actor=None, purpose=None)
+    count = ADMIN_EVENTS + sum(len(history(db, store[k], actor=h)) for k, h in HOLDERS.items())
+    people = stafet(db, "verify", actor=AUDITOR, purpose=None)
     assert people.code == 0, str(people)
     assert people.out.startswith(f"Intact: {count} events, head ")
     assert "Access log intact:" in people.out
-    report = stafet(db, "--json", "verify").json
+    report = stafet(db, "--json", "verify", actor=AUDITOR).json
     assert report["ok"] is True and report["count"] == count and report["access_log"]["ok"] is True
 
-    digest = stafet(db, "digest", actor=None, purpose=None)
+    digest = stafet(db, "digest", actor=AUDITOR, purpose=None)
     assert json.loads(digest.out)["count"] == count
     kept = tmp_path / "digest.json"
     kept.write_text(digest.out, encoding="utf-8")
-    again = stafet(db, "verify", "--digest", str(kept))
+    again = stafet(db, "verify", "--digest", str(kept), actor=AUDITOR)
     assert again.code == 0 and "matches the digest of" in again.out
 
 
 def test_verify_exits_1_when_the_log_was_tampered_with(tmp_path: Path) -> None:
     import sqlite3
 
+    from stafet.domain.administration import ADMINISTRATION_ID
+
     path = tmp_path / "stafet.db"
     db = sqlite_url(path)
+    with_roles(db)
     assert stafet(db, "apply", str(EXAMPLES / "adult-case" / "case.jsonl")).code == 0
+    assert stafet(db, "verify", actor=AUDITOR).code == 0
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE stored_events SET topic = 'NoteLogged' "
-                     "WHERE originator_version = 3")  # someone rewrites entry #3 behind our back
-    result = stafet(db, "verify")
+        changed = conn.execute("UPDATE stored_events SET topic = 'NoteLogged' WHERE originator_version = 3 "
+                               "AND originator_id != ?", (ADMINISTRATION_ID.hex,)).rowcount
+        assert changed == 1  # someone rewrites the case's entry #3 behind our back
+    result = stafet(db, "verify", actor=AUDITOR)
     assert_clean_failure(result, 1, "BROKEN at position")
 
 
 def test_access_log_lists_who_read_what_and_why(store: dict[str, str]) -> None:
     db = store["db"]
-    assert stafet(db, "case", "history", store["adult"][:6]).code == 0
-    assert stafet(db, "case", "show", store["family"][:6], actor=AUDITOR, purpose="stikprøve").code == 0
+    other = "rikke.bach@familieafdelingen-vejle"  # another participant of the family case
+    assert stafet(db, "case", "history", store["adult"][:6], actor=ADULT_HOLDER).code == 0
+    assert stafet(db, "case", "show", store["family"][:6], actor=other, purpose="stikprøve").code == 0
 
-    lines = _people(stafet(db, "access-log", "--subject", "borger-3c9e41")).splitlines()
+    # The citizen reads who looked them up (their own right), and that read is logged too.
+    lines = _people(stafet(db, "access-log", "--subject", "borger-3c9e41", actor="borger@3c9e41",
+                           purpose="se hvem der har læst")).splitlines()
     assert lines[0].split() == ["WHEN", "WHO", "WHAT", "CASE", "WHY"]
     assert all(store["adult"][:8] in line for line in lines[1:])
     assert_aligned(lines)
 
-    entries = stafet(db, "--json", "access-log").json
-    mine = [e for e in entries if e["actor"] == AUDITOR]
+    entries = stafet(db, "--json", "access-log", actor=DPO, purpose="tilsyn med adgangen").json
+    mine = [e for e in entries if e["actor"] == other]
     assert mine[-1]["action"] == "show" and mine[-1]["purpose"] == "stikprøve"
     assert mine[-1]["case_id"] == store["family"]
     assert any(e["purpose"] == PURPOSE for e in entries)
+    assert (entries[-1]["actor"], entries[-1]["action"], entries[-1]["criterion"]) == (
+        "borger@3c9e41", "access-log", "one citizen")  # the citizen's read, logged once done
 
 
 def test_access_log_prune(store: dict[str, str]) -> None:
-    pruned = stafet(store["db"], "access-log", "prune")
+    pruned = stafet(store["db"], "access-log", "prune", actor=DPO)
     assert pruned.out.startswith("Nothing to remove: no entries older than")
-    assert stafet(store["db"], "--json", "access-log", "prune", "--keep-days", "30").json == {
-        "removed": 0, "before": None}
+    assert stafet(store["db"], "--json", "access-log", "prune", "--keep-days", "30", actor=DPO).json == {
+        "removed": 0, "before": None, "through": None}
+    refused = stafet(store["db"], "access-log", "prune", actor=ADULT_HOLDER)
+    assert_clean_failure(refused, 1, "only the data protection officer may prune the access log")
 
 
 # -- projections ----------------------------------------------------------------------------
@@ -344,7 +403,7 @@ def test_projections_status_rebuild_and_run(store: dict[str, str]) -> None:
 
     ran = stafet(db, "projections", "run", "--once")
     assert ran.code == 0 and ran.out == "Applied 0 events.\n"
-    assert len(stafet(db, "--json", "case", "list").json) == 2
+    assert len(stafet(db, "--json", "case", "list", actor=LEADER).json) == 2
 
 
 def test_projections_run_once_json(store: dict[str, str]) -> None:

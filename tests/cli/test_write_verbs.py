@@ -17,6 +17,9 @@ import pytest
 
 from tests.cli._support import (
     ADDICTION,
+    ADMIN,
+    AUDITOR,
+    DPO,
     HOLDER,
     SOCIAL,
     apply,
@@ -25,6 +28,7 @@ from tests.cli._support import (
     soon,
     sqlite_url,
     stafet,
+    with_roles,
 )
 
 OPEN = {"command": "case.open", "as": "k", "actor": HOLDER, "subject_ref": "borger-4711",
@@ -180,7 +184,7 @@ def _argv(verb: Verb, case_id: str | None) -> list[str]:
 @pytest.mark.parametrize("verb", VERBS, ids=[v.path.replace(" ", "-") for v in VERBS])
 def test_write_verb_for_people(verb: Verb, tmp_path: Path) -> None:
     db, case_id = _prepare(tmp_path, verb)
-    before = len(history(db, case_id)) if case_id else 0
+    before = len(history(db, case_id, actor=verb.actor)) if case_id else 0
 
     result = stafet(db, *_argv(verb, case_id), actor=verb.actor)
 
@@ -191,16 +195,18 @@ def test_write_verb_for_people(verb: Verb, tmp_path: Path) -> None:
     assert match, str(result)
     case_id = case_id or match.group(1)
     assert case_id.startswith(match.group(1))
-    events = history(db, case_id)
+    # The one who wrote reads it back (a participant of the case).
+    events = history(db, case_id, actor=verb.actor)
     assert [e["type"] for e in events[before:]] == verb.events
     assert all(e["actor"] == verb.actor for e in events[before:])
-    assert verb.check(show(db, case_id)), show(db, case_id)
+    case = show(db, case_id, actor=verb.actor)
+    assert verb.check(case), case
 
 
 @pytest.mark.parametrize("verb", VERBS, ids=[v.path.replace(" ", "-") for v in VERBS])
 def test_write_verb_json(verb: Verb, tmp_path: Path) -> None:
     db, case_id = _prepare(tmp_path, verb)
-    before = len(history(db, case_id)) if case_id else 0
+    before = len(history(db, case_id, actor=verb.actor)) if case_id else 0
 
     result = stafet(db, "--json", *_argv(verb, case_id), actor=verb.actor)
 
@@ -213,7 +219,7 @@ def test_write_verb_json(verb: Verb, tmp_path: Path) -> None:
     assert answer["version"] == before + len(verb.events)
     if case_id:
         assert answer["case_id"] == case_id
-    case = show(db, answer["case_id"])
+    case = show(db, answer["case_id"], actor=verb.actor)
     assert case["version"] == answer["version"]
     assert verb.check(case), case
 
@@ -291,14 +297,50 @@ def test_init_creates_the_store_and_says_where(tmp_path: Path) -> None:
 
 def test_erase_shreds_the_citizen_and_the_log_still_verifies(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
+    with_roles(db)
     case_id = str(apply(db, *BASE).json["cases"][0])
 
-    result = stafet(db, "erase", "--subject", "borger-4711", "--reason", "Slettefrist udløbet",
-                    actor="dpo@kommunen")
+    result = stafet(db, "erase", "--subject", "borger-4711", "--confirm", "borger-4711",
+                    "--reason", "Slettefrist udløbet", actor=DPO)
     assert result.code == 0, str(result)
     assert f"1 case(s): {case_id[:8]}" in result.out
     case = show(db, case_id)
     assert case["subject_ref"] == "[erased]" and case["title"] == "[erased]"
-    assert stafet(db, "verify").code == 0
-    unknown = stafet(db, "--json", "erase", "--subject", "borger-0000", "--reason", "x", actor="dpo@kommunen")
+    assert stafet(db, "verify", actor=AUDITOR).code == 0
+    unknown = stafet(db, "--json", "erase", "--subject", "borger-0000", "--confirm", "borger-0000",
+                     "--reason", "x", actor=DPO)
     assert unknown.code != 0 and "Traceback" not in unknown.err
+
+
+def test_init_appoints_the_administrator_who_grants_lists_and_revokes_roles(tmp_path: Path) -> None:
+    db = sqlite_url(tmp_path / "stafet.db")
+
+    init = stafet(db, "init", "--admin", ADMIN, actor=None, purpose=None)
+    assert init.code == 0, str(init)
+    assert init.out.startswith("Ready: ") and f"{ADMIN} is its administrator." in init.out
+    again = stafet(db, "init", "--admin", "someone@kommunen", actor=None, purpose=None)
+    assert again.code == 1 and "already has its administration" in again.err  # once per ledger
+
+    granted = stafet(db, "roles", "grant", "auditor", AUDITOR, actor=ADMIN, purpose=None)
+    assert (granted.code, granted.out) == (0, f"{AUDITOR} is now auditor.\n"), str(granted)
+    leader = stafet(db, "--json", "roles", "grant", "team_leader", "lis@jobcenter", "--org",
+                    "jobcenter", actor=ADMIN, purpose=None).json
+    assert leader["events"] == [{"position": 3, "type": "RoleGranted"}]
+    not_admin = stafet(db, "roles", "grant", "dpo", DPO, actor=AUDITOR, purpose=None)
+    assert not_admin.code == 1 and not_admin.err.startswith("Refused: only an administrator")
+
+    listed = stafet(db, "--json", "roles", "list", actor=AUDITOR, purpose=None).json
+    assert [(r["person"], r["role"], r["org"], r["granted_by"]) for r in listed] == [
+        (ADMIN, "admin", None, ADMIN), ("lis@jobcenter", "team_leader", "jobcenter", ADMIN),
+        (AUDITOR, "auditor", None, ADMIN)]
+    people = stafet(db, "roles", "list", actor=ADMIN, purpose=None).out.splitlines()
+    assert people[0].split() == ["PERSON", "ROLE", "ORG", "SINCE", "GRANTED", "BY"]
+    assert stafet(db, "roles", "list", actor=HOLDER, purpose=None).code == 1  # not for everyone
+
+    revoked = stafet(db, "roles", "revoke", "team_leader", "lis@jobcenter", "--org", "jobcenter",
+                     "--reason", "Ny stilling", actor=ADMIN, purpose=None)
+    assert (revoked.code, revoked.out) == (0, "lis@jobcenter is no longer team_leader for jobcenter.\n")
+    last = stafet(db, "roles", "revoke", "admin", ADMIN, actor=ADMIN, purpose=None)
+    assert last.code == 1 and "the last administrator cannot be revoked" in last.err
+    report = stafet(db, "--json", "verify", actor=AUDITOR, purpose=None).json
+    assert report["ok"] and report["count"] == 4  # appointed, two grants, a revoke: all in the log

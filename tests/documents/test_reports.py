@@ -43,6 +43,7 @@ def agreements_of(path: Path) -> list[str]:
 # -- the examples as PDF, page by page ---------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("example", "holder", "words"), [
     (ADULT_CASE, ADULT_HOLDER, ["tømrer", "Socialpædagogisk støtte", "Ørbækvej"]),
     (FAMILY_CASE, FAMILY_HOLDER, ["Børnehuset Solsikken", "søvn og morgenrutiner", "Forældrenes"]),
@@ -74,6 +75,7 @@ def test_each_example_prints_to_a_pdf_with_holder_agreements_and_danish_letters(
         assert " yes " in line, f"a font is not embedded: {line}"
 
 
+@pytest.mark.slow
 def test_meeting_doc_is_one_document_through_the_meeting_s_life(
         pdf_tools: None, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'stafet.db'}"
@@ -258,6 +260,7 @@ PERSONAL = ["Samlet forløb: uddannelse", "borger-3c9e41", "Mads er 39 år", "st
             "afklare optag på EUV", "Louise er fortsat stafetholder", "Optaget på EUV med start"]
 
 
+@pytest.mark.slow
 def test_a_report_of_an_erased_case_shows_erased_and_no_personal_data(
         pdf_tools: None, db_url: str, tmp_path: Path) -> None:
     case = apply_example(db_url, ADULT_CASE)
@@ -288,6 +291,7 @@ def test_a_report_of_an_erased_case_shows_erased_and_no_personal_data(
     assert "slettet" in files["md"].read_text("utf-8")
 
 
+@pytest.mark.process
 def test_json_gives_the_document_s_content_and_the_installed_script_finds_its_templates(
         worded_case: tuple[str, str], tmp_path: Path) -> None:
     db, cid = worded_case

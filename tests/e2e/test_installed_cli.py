@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from stafet import Ledger
+
+# Tier (tests/README.md): the installed console script, as a user runs it.
+pytestmark = [pytest.mark.process]
+
 ROOT = Path(__file__).resolve().parents[2]
 STAFET = str(Path(sys.executable).parent / "stafet")
 EXAMPLES = {
@@ -17,14 +22,16 @@ EXAMPLES = {
 }
 
 
-READER = ["--as", "revisor@kommunen", "--purpose", "kontrol af eksempel"]
+PURPOSE = "kontrol af eksempel"
 
 
-def stafet(db: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed console script; reads are made as an auditor with a purpose."""
+def stafet(db: str, *args: str, actor: str = "revisor@kommunen",
+           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as ``actor`` with a purpose (a case is read by those who
+    take part in it)."""
     return subprocess.run(
-        [STAFET, "--db", db, *READER, *args], input=stdin, capture_output=True, text=True,
-        timeout=120, cwd=ROOT,
+        [STAFET, "--db", db, "--as", actor, "--purpose", PURPOSE, *args], input=stdin,
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
 
 
@@ -32,11 +39,12 @@ def stafet(db: str, *args: str, stdin: str | None = None) -> subprocess.Complete
 def test_example_replays_and_reads_back(example: str, db_url: str) -> None:
     applied = stafet(db_url, "apply", f"examples/{example}/case.jsonl")
     assert applied.returncode == 0, applied.stderr
-    listed = json.loads(stafet(db_url, "--json", "case", "list").stdout)
+    holder = EXAMPLES[example]  # reads the case back
+    listed = json.loads(stafet(db_url, "--json", "case", "list", actor=holder).stdout)
     assert len(listed) == 1
     case_id = listed[0]["case_id"]
 
-    shown = stafet(db_url, "--json", "case", "show", case_id[:8])
+    shown = stafet(db_url, "--json", "case", "show", case_id[:8], actor=holder)
     assert shown.returncode == 0, shown.stderr
     case = json.loads(shown.stdout)
     for key in ("case_id", "status", "phase", "holder", "exchange", "participants", "plan",
@@ -47,12 +55,12 @@ def test_example_replays_and_reads_back(example: str, db_url: str) -> None:
     assert case["holder"] == EXAMPLES[example]
     assert case["exchange"] is None
 
-    history = json.loads(stafet(db_url, "--json", "case", "history", case_id).stdout)
+    history = json.loads(stafet(db_url, "--json", "case", "history", case_id, actor=holder).stdout)
     assert [e["position"] for e in history] == list(range(1, case["version"] + 1))
     assert history[0]["type"] == "CaseOpened"
     assert {"position", "type", "actor", "recorded_at", "occurred_at", "data"} <= set(history[0])
 
-    people = stafet(db_url, "case", "show", case_id[:6])
+    people = stafet(db_url, "case", "show", case_id[:6], actor=holder)
     assert people.returncode == 0
     assert "Stafetholder: " + EXAMPLES[example] in people.stdout
     assert "1. Situation" in people.stdout and "5. The citizen's own views" in people.stdout
@@ -78,8 +86,8 @@ def test_apply_stops_at_the_refused_line_and_keeps_the_ones_before(tmp_path: Pat
     assert result.returncode == 1
     assert "line 4" in result.stderr and "no other authority has taken the baton" in result.stderr
     assert "Traceback" not in result.stderr
-    case_id = json.loads(stafet(db, "--json", "case", "list").stdout)[0]["case_id"]
-    history = json.loads(stafet(db, "--json", "case", "history", case_id).stdout)
+    case_id = json.loads(stafet(db, "--json", "case", "list", actor="anne@jobcenter").stdout)[0]["case_id"]
+    history = json.loads(stafet(db, "--json", "case", "history", case_id, actor="anne@jobcenter").stdout)
     assert [e["type"] for e in history] == ["CaseOpened", "ParticipantJoined", "BatonHanded"]
 
 
@@ -89,7 +97,8 @@ def test_bad_input_exits_2_with_one_sentence_and_stores_nothing(tmp_path: Path) 
     assert result.returncode == 2
     assert "line 1" in result.stderr and "actor" in result.stderr
     assert "Traceback" not in result.stderr
-    assert json.loads(stafet(db, "--json", "case", "list").stdout) == []
+    with Ledger(db) as ledger:  # the ledger's own read: nothing at all in the log
+        assert ledger.store.head() == 0
 
 
 def test_unknown_case_prefix_is_a_clear_error(tmp_path: Path) -> None:

@@ -50,6 +50,8 @@ from tests.integration.concurrent_writers import WRITERS, open_shared_cases
 ASKED = os.environ.get("STAFET_TEST_PG_RESTART") == "1" or os.environ.get("CI", "").lower() == "true"
 pytestmark = [
     pytest.mark.postgres,
+    # Tier (tests/README.md): `make test` runs these after the parallel part, alone.
+    pytest.mark.fault, pytest.mark.process, pytest.mark.serial,
     pytest.mark.skipif(not ASKED, reason=(
         "restarts the PostgreSQL server, which breaks everyone else's tests on this machine; "
         "set STAFET_TEST_PG_RESTART=1 (CI=true runs it too)")),

@@ -22,6 +22,9 @@ import random
 import time
 from pathlib import Path
 from typing import Any
+from uuid import UUID
+
+import pytest
 
 from stafet import Ledger
 from tests.faults.processes import (
@@ -41,6 +44,9 @@ from tests.faults.processes import (
     write_until_killed,
 )
 from tests.integration.concurrent_writers import WRITERS, RacedLedger, open_shared_cases
+
+# Tier (tests/README.md): kills writer and runner processes with SIGKILL.
+pytestmark = [pytest.mark.fault, pytest.mark.process]
 
 SEED = 20_261_130
 WRITER_ROUNDS = 5  # two writer processes a round, each killed at its own random moment
@@ -154,12 +160,26 @@ def test_projection_runners_killed_mid_batch_leave_read_models_equal_to_a_rebuil
 
 # -- one chosen point: between the citizen's key and the CaseOpened event ----------------------
 
+DPO = "dpo@kommunen"
+
+
+def _with_a_dpo(ledger: Ledger) -> None:
+    """The ledger's administrator appoints the data protection officer, who alone erases."""
+    ledger.appoint_first_admin("it@kommunen")
+    ledger.grant_role(actor="it@kommunen", role="dpo", to=DPO)
+
+
+def _erase(ledger: Ledger, subject_ref: str) -> list[UUID]:
+    return ledger.erase_subject(actor=DPO, subject_ref=subject_ref, reason="Slettefrist udløbet",
+                                confirm=subject_ref)
+
 
 
 def test_a_writer_killed_after_the_citizens_key_leaves_the_citizen_erasable(
     store_url: str,
 ) -> None:
     with Ledger(store_url) as ledger, Children(forkserver()) as children:
+        _with_a_dpo(ledger)
         first = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-77",
                                  subject_kind="adult", title="Første forløb").case_id
         child = children.start(open_case_killed_after_the_key, "writer", store_url, "borger-77")
@@ -167,7 +187,7 @@ def test_a_writer_killed_after_the_citizens_key_leaves_the_citizen_erasable(
         assert child.exitcode == -9, child.exitcode
         assert_log_intact(ledger)
         assert ledger.case_ids() == [first]
-        assert ledger.erase_subject("dpo@kommunen", "borger-77", "Slettefrist udløbet") == [first]
+        assert _erase(ledger, "borger-77") == [first]
 
 
 def test_an_atomic_batch_decided_again_after_a_conflict_leaves_the_citizen_erasable(
@@ -176,6 +196,7 @@ def test_an_atomic_batch_decided_again_after_a_conflict_leaves_the_citizen_erasa
     """The same window reached without a kill: the first commit of the batch fails on a
     conflict after the key was stored, and the batch is decided again with a new case id."""
     with Ledger(store_url) as ledger, RacedLedger(store_url) as raced:
+        _with_a_dpo(ledger)
         other = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-1",
                                  subject_kind="adult", title="Et andet forløb").case_id
         raced.meanwhile = lambda: ledger.log_note(actor="anne@jobcenter", case_id=other,
@@ -188,5 +209,4 @@ def test_an_atomic_batch_decided_again_after_a_conflict_leaves_the_citizen_erasa
         results = raced.apply_batch(lines, atomic=True)
         assert raced.conflicts == 1
         assert_log_intact(ledger)
-        assert ledger.erase_subject("dpo@kommunen", "borger-99", "Slettefrist udløbet") == [
-            results[0].case_id]
+        assert _erase(ledger, "borger-99") == [results[0].case_id]

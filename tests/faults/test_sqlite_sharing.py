@@ -18,8 +18,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from stafet import Ledger
 from stafet.storage.verify import verify
+
+# Tier (tests/README.md): several processes share one SQLite file.
+pytestmark = [pytest.mark.process, pytest.mark.slow]
 
 STAFET = str(Path(sys.executable).parent / "stafet")
 

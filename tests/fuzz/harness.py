@@ -31,6 +31,10 @@ ADDICTION = "carl@misbrugscenter"
 VOLUNTEER = "dorte@frivilligcenter"
 CITIZEN = "borger@hjemme"
 READER = ["--as", HOLDER, "--purpose", "fuzz-test"]
+# The ledger's roles (docs/authorisation.md), set up by ``with_roles``.
+ADMIN = "it@kommunen"
+AUDITOR = "revisor@kommunen"
+DPO = "dpo@kommunen"
 
 
 @dataclass
@@ -101,6 +105,14 @@ def log_state(ledger: Ledger) -> tuple[int, str]:
     report = verify(ledger.store.recorder)
     assert report.ok, report.problem
     return report.count, report.head
+
+
+def with_roles(ledger: Ledger) -> None:
+    """The administrator appointed once, who grants the auditor (verify, digest) and the data
+    protection officer (erase, the access log) their roles."""
+    ledger.appoint_first_admin(ADMIN)
+    ledger.grant_role(actor=ADMIN, role="auditor", to=AUDITOR)
+    ledger.grant_role(actor=ADMIN, role="dpo", to=DPO)
 
 
 def soon(days: int = 14) -> str:

@@ -44,6 +44,7 @@ from tests.faults.processes import assert_read_models_equal_a_rebuild
 from tests.fuzz.conftest import Store
 from tests.fuzz.harness import (
     ADDICTION,
+    AUDITOR,
     CITIZEN,
     HOLDER,
     READER,
@@ -58,7 +59,11 @@ from tests.fuzz.harness import (
     soon,
     stafet_in_process,
     stafet_subprocess,
+    with_roles,
 )
+
+# Tier (tests/README.md): hypothesis fuzzing of apply, some through the console script.
+pytestmark = [pytest.mark.fuzz]
 
 FUZZ = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -460,10 +465,12 @@ def test_batches_on_stdin_through_the_real_console_script(workdir: Path) -> None
     Only `stafet` processes touch the store once the case is made: a Ledger kept open in this
     process beside them is blinded by a known bug (tests/faults/test_sqlite_sharing.py)."""
     url = f"sqlite:///{workdir / 'stafet.db'}"
-    case = str(_fresh_case(url))
+    with Ledger(url) as ledger:
+        with_roles(ledger)  # an auditor verifies the log
+        case = str(rich_case(ledger))
 
     def count() -> int:
-        done = stafet_subprocess(["--db", url, "--json", "verify"])
+        done = stafet_subprocess(["--db", url, "--as", AUDITOR, "--json", "verify"])
         assert done.code == 0, str(done)
         return int(json.loads(done.stdout)["count"])
 

@@ -1,6 +1,7 @@
 """Random sequences of baton commands by random actors, against a real ledger (SPEC §4).
 
-A hypothesis state machine opens a fresh case per example on one ledger per backend and
+A hypothesis state machine opens a fresh case per example on one ledger per backend (and on
+the in-memory domain, for the quick loop) and
 sends hand / grab / release / decline / withdraw, join / leave (participants of every
 kind), close / reopen and notes, each by an actor drawn from a small pool (or by whoever
 now holds, is offered, or is outgoing).  After every step:
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -32,6 +34,7 @@ from hypothesis.stateful import (
 from stafet import Ledger, RuleViolation
 from stafet.domain.evolve import project_case
 from tests.integration.baton_model import BatonModel, assert_model_matches, check_history
+from tests.rules._domain import DomainLedger
 
 OPENER = "anne@jobcenter"
 POOL = (OPENER, "bo@socialcenter", "carl@misbrugscenter", "dorte@frivilligcenter", "borger@hjemme")
@@ -63,7 +66,7 @@ SETTINGS = settings(
 
 
 class BatonMachine(RuleBasedStateMachine):
-    ledger: ClassVar[Ledger]
+    ledger: ClassVar[Ledger | DomainLedger]
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,6 +95,8 @@ class BatonMachine(RuleBasedStateMachine):
         return model.holder
 
     def snapshot_versions(self) -> list[int]:
+        if isinstance(self.ledger, DomainLedger):
+            return []  # in memory: no snapshots
         assert self.ledger.store.snapshots is not None
         return [s.originator_version for s in self.ledger.store.snapshots.get(self.case_id)]
 
@@ -101,7 +106,7 @@ class BatonMachine(RuleBasedStateMachine):
         why = self.model.refusal(name, actor, fields)
         before = [e.model_dump() for e in ledger.history(self.case_id)]
         version = ledger.get_case(self.case_id).version
-        max_id = ledger.store.recorder.max_notification_id()
+        max_id = ledger.head()
         snapshots = self.snapshot_versions()
         try:
             result = ledger.run(name, {"actor": actor, "case_id": self.case_id, **fields})
@@ -117,7 +122,7 @@ class BatonMachine(RuleBasedStateMachine):
             after = [e.model_dump() for e in ledger.history(self.case_id)]
             assert after == before, f"refused {name} changed the history"
             assert ledger.get_case(self.case_id).version == version
-            assert ledger.store.recorder.max_notification_id() == max_id
+            assert ledger.head() == max_id
             assert self.snapshot_versions() == snapshots
             return
         assert why is None, (
@@ -137,10 +142,10 @@ class BatonMachine(RuleBasedStateMachine):
         others=st.tuples(*[initial_kind for _ in POOL[1:]]),
     )
     def open_case(self, kind: str, temporary: bool, others: tuple[str | None, ...]) -> None:
-        opened = self.ledger.open_case(
-            actor=OPENER, subject_ref="borger-4711", subject_kind="adult",
-            title="Egenskabstest af stafetten", holder_kind=kind, temporary=temporary,
-        )
+        opened = self.ledger.run("case.open", {
+            "actor": OPENER, "subject_ref": "borger-4711", "subject_kind": "adult",
+            "title": "Egenskabstest af stafetten", "holder_kind": kind, "temporary": temporary,
+        })
         self.case_id = opened.case_id
         self.model = BatonModel.opened(OPENER, kind)
         for ref, other_kind in zip(POOL[1:], others, strict=True):
@@ -181,6 +186,17 @@ class BatonMachine(RuleBasedStateMachine):
         assert_model_matches(replayed_model, loaded)
 
 
+def test_random_baton_sequences_keep_the_rules_in_memory() -> None:
+    """The machine on the pure domain (tests/rules/_domain.py): the rules alone, in seconds."""
+
+    class Machine(BatonMachine):
+        pass
+
+    Machine.ledger = DomainLedger()
+    run_state_machine_as_test(Machine, settings=SETTINGS)
+
+
+@pytest.mark.slow  # tests/README.md: the same on real storage, with snapshots
 def test_random_baton_sequences_keep_the_rules(db_url: str) -> None:
     with Ledger(db_url, snapshot_interval=7) as ledger:
 

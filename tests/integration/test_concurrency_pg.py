@@ -200,6 +200,7 @@ def test_threads_grabbing_at_once_exactly_one_wins_each_time(pg_schema_url: str)
         assert [e.position for e in history] == list(range(1, len(history) + 1))
 
 
+@pytest.mark.process
 def test_four_writer_processes_on_three_cases_lose_and_double_nothing(
     pg_schema_url: str,
 ) -> None:
@@ -217,6 +218,7 @@ def test_four_writer_processes_on_three_cases_lose_and_double_nothing(
     assert counts["baton_acks"] > 0 and counts["refused"] > 0, counts  # the race was real
 
 
+@pytest.mark.process
 def test_writer_processes_can_open_the_ledger_at_the_same_moment(pg_schema_url: str) -> None:
     """SPEC §12: many writer processes at once, e.g. several `stafet` commands started
     together. Opening the ledger must not depend on luck."""

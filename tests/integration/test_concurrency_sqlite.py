@@ -7,6 +7,8 @@ import multiprocessing
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from stafet import Ledger
 from tests.integration.concurrent_writers import (
     WRITERS,
@@ -15,6 +17,9 @@ from tests.integration.concurrent_writers import (
     open_shared_cases,
     run_writers,
 )
+
+# Tier (tests/README.md): writer processes on one SQLite file.
+pytestmark = [pytest.mark.process]
 
 
 def test_three_writer_processes_on_one_sqlite_file_lose_and_double_nothing(

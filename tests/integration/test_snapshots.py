@@ -119,6 +119,7 @@ def test_a_small_interval_snapshots_and_loads_every_version_right(db_url: str) -
         assert reads == [snaps[-1], snaps[0], None]
 
 
+@pytest.mark.slow
 def test_ten_thousand_events_load_through_snapshots(db_url: str) -> None:
     """10,000 events: notes in batches, with full hand-overs (one command each) between, so
     the holder differs by version. Default snapshot interval (100)."""

@@ -24,6 +24,9 @@ import pytest
 
 from tests.readside.support import REPO, fresh_store, pg_conninfo, schema_of, stafet_process
 
+# Tier (tests/README.md): the console script and external SQL clients in processes.
+pytestmark = [pytest.mark.process]
+
 DOC = REPO / "docs" / "read-models.md"
 EXAMPLE = REPO / "examples" / "adult-case" / "case.jsonl"
 CPH = ZoneInfo("Europe/Copenhagen")

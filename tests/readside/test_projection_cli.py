@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -40,14 +42,38 @@ from tests.readside.support import (
 )
 
 EXAMPLE = REPO / "examples" / "adult-case" / "case.jsonl"
+EXAMPLE_HOLDER = "peter.lund@socialafdelingen-odense"  # takes part in the example case: exports it
 NAMES = [p.name for p in ALL]
+PROS = ("anne@jobcenter", "bo@socialcenter", "carl@misbrugscenter")  # in every bulk_history case
+
+
+def _apply_example(url: str) -> None:
+    assert stafet(url, "apply", str(EXAMPLE), actor=None, purpose=None).code == 0
+    assert stafet(url, "projections", "run", "--once").code == 0
+
+
+@pytest.fixture(scope="session")
+def _pristine_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite example store, made once a session (each test gets a copy of the file)."""
+    path = tmp_path_factory.mktemp("pristine-example") / "stafet.db"
+    _apply_example(f"sqlite:///{path}")
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the whole store in the one file
+    finally:
+        conn.close()
+    return path
 
 
 @pytest.fixture
-def example(db_url: str) -> str:
-    """The example case applied with `stafet apply` and the read models brought up to date."""
-    assert stafet(db_url, "apply", str(EXAMPLE), actor=None, purpose=None).code == 0
-    assert stafet(db_url, "projections", "run", "--once").code == 0
+def example(db_url: str, request: pytest.FixtureRequest) -> str:
+    """The example case applied with `stafet apply` and the read models brought up to date
+    (on SQLite a copy of a store made so once a session, to keep the suite quick)."""
+    if db_url.startswith("sqlite:///"):
+        shutil.copyfile(request.getfixturevalue("_pristine_example"),
+                        Path(db_url.removeprefix("sqlite:///")))
+    else:
+        _apply_example(db_url)
     return db_url
 
 
@@ -112,18 +138,20 @@ def test_on_sqlite_every_write_brings_the_read_models_up_to_date(tmp_path: Path)
 
 def test_every_cli_read_catches_up_first(db_url: str) -> None:
     """docs/read-models.md: "every CLI read also catches up first"."""
+    anne = PROS[0]
     head = write_events(db_url, cases=2)
-    cases = stafet(db_url, "case", "list", as_json=True).json()
+    cases = stafet(db_url, "case", "list", actor=anne, as_json=True).json()
     assert len(cases) == 2
     assert {p for p, _ in tracking(db_url).values()} == {head}
     head = write_events(db_url, cases=1, first=10)
-    events = stafet(db_url, "export", "--table", "rm_events").out.splitlines()
+    events = stafet(db_url, "export", "--table", "rm_events", actor=anne).out.splitlines()
     assert len(events) == head
     head = write_events(db_url, cases=1, first=20)
-    load = stafet(db_url, "caseload", as_json=True).json()
+    load = [row for who in PROS  # each coordinator sees their own line
+            for row in stafet(db_url, "caseload", actor=who, as_json=True).json()]
     assert sum(r["active_cases"] for r in load) == 4
     head = write_events(db_url, cases=1, first=30)
-    assert stafet(db_url, "attention", as_json=True).code == 0
+    assert stafet(db_url, "attention", actor=anne, as_json=True).code == 0
     assert {p for p, _ in tracking(db_url).values()} == {head}
 
 
@@ -202,6 +230,7 @@ def _following(url: str, tmp_path: Path, poll: float) -> Child:
     return runner
 
 
+@pytest.mark.process
 def test_run_follows_new_events_as_they_are_written(quiet_db: str, tmp_path: Path) -> None:
     """On PostgreSQL it wakes on each write (LISTEN/NOTIFY): polling only every 60 s, it
     must still pick up a write within seconds. On SQLite it polls."""
@@ -220,6 +249,7 @@ def test_run_follows_new_events_as_they_are_written(quiet_db: str, tmp_path: Pat
     assert not any("Traceback" in line for line in runner.err), runner.err
 
 
+@pytest.mark.process
 @pytest.mark.postgres
 def test_run_stops_promptly_on_sigterm(pg_url: str, tmp_path: Path) -> None:
     with own_database(pg_url) as url:
@@ -267,7 +297,7 @@ def _plain(value: Any) -> Any:
 
 @pytest.mark.parametrize("table", ["rm_cases", "rm_agreements", "rm_attention", "rm_events"])
 def test_export_a_table_as_json_lines(example: str, table: str) -> None:
-    result = stafet(example, "export", "--table", table, "--format", "jsonl")
+    result = stafet(example, "export", "--table", table, "--format", "jsonl", actor=EXAMPLE_HOLDER)
     assert result.code == 0, result.err
     rows = [json.loads(line) for line in result.out.splitlines()]
     columns = [c.name for c in metadata.tables[table].columns]
@@ -278,7 +308,8 @@ def test_export_a_table_as_json_lines(example: str, table: str) -> None:
 
 def test_export_a_table_as_csv(example: str, tmp_path: Path) -> None:
     target = tmp_path / "cases.csv"
-    result = stafet(example, "export", "--table", "rm_cases", "--format", "csv", "-o", str(target))
+    result = stafet(example, "export", "--table", "rm_cases", "--format", "csv", "-o", str(target),
+                    actor=EXAMPLE_HOLDER)
     assert result.code == 0 and result.out == ""
     rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert list(rows[0]) == [c.name for c in metadata.tables["rm_cases"].columns]
@@ -287,23 +318,25 @@ def test_export_a_table_as_csv(example: str, tmp_path: Path) -> None:
     assert (case["holder"], case["phase"], case["version"]) == (
         "peter.lund@socialafdelingen-odense", "2", "41")
     agreements = list(csv.DictReader(io.StringIO(stafet(
-        example, "export", "--table", "rm_agreements", "--format", "csv").out)))
+        example, "export", "--table", "rm_agreements", "--format", "csv", actor=EXAMPLE_HOLDER).out)))
     assert [a["agreement_id"] for a in agreements] == ["A1", "A2", "A3", "A4", "A5"]
     assert agreements[0]["due_on"] == "2026-06-01"
 
 
 def test_export_of_an_empty_table_as_csv_still_has_the_header(example: str) -> None:
-    result = stafet(example, "export", "--table", "rm_consents", "--format", "csv")
+    result = stafet(example, "export", "--table", "rm_consents", "--format", "csv",
+                    actor=EXAMPLE_HOLDER)
     assert result.code == 0
     # the example has one consent; a case with none would give this header alone
     execute(example, "DELETE FROM rm_consents")
-    empty = stafet(example, "export", "--table", "rm_consents", "--format", "csv")
+    empty = stafet(example, "export", "--table", "rm_consents", "--format", "csv",
+                   actor=EXAMPLE_HOLDER)
     assert empty.code == 0
     assert empty.out.splitlines()[:1] == [result.out.splitlines()[0]]
 
 
 def test_export_the_event_stream(example: str) -> None:
-    lines = stafet(example, "export", "--events").out.splitlines()
+    lines = stafet(example, "export", "--events", actor=EXAMPLE_HOLDER).out.splitlines()
     events = [json.loads(line) for line in lines]
     assert [e["notification_id"] for e in events] == list(range(1, 42))
     audit = dump_tables(example, ["rm_events"])["rm_events"]
@@ -311,7 +344,7 @@ def test_export_the_event_stream(example: str) -> None:
         (r[1], r[2], r[3], r[4]) for r in audit]
     assert events[0]["type"] == "CaseOpened" and "recorded_at" in events[0]
     as_csv = list(csv.DictReader(io.StringIO(stafet(example, "export", "--events", "--format",
-                                                    "csv").out)))
+                                                    "csv", actor=EXAMPLE_HOLDER).out)))
     assert [int(r["notification_id"]) for r in as_csv] == list(range(1, 42))
 
 
@@ -320,7 +353,7 @@ def test_export_the_event_stream(example: str) -> None:
     ["--table", "rm_cases", "--format", "xml"],
 ])
 def test_export_refuses_what_it_cannot_do(example: str, args: list[str]) -> None:
-    result = stafet(example, "export", *args)
+    result = stafet(example, "export", *args, actor=EXAMPLE_HOLDER)
     assert result.code == 2, result
     assert result.out == ""
     if "--table" in args and "rm_nosuch" in args:

@@ -29,10 +29,10 @@ import stafet.cli.app as cli_app
 from stafet import Ledger
 from stafet.domain.errors import InvalidCommand, RuleViolation
 from stafet.domain.rules import consent_expired, consent_is_active
-from stafet.reader import Reader
-from tests.readside.support import PURPOSE, READER, Clock, open_ledger, stafet, utc
+from tests.readside.support import PURPOSE, Clock, open_ledger, stafet, utc
 
 ANNE, BO, CARL = "anne@jobcenter", "bo@socialcenter", "carl@misbrugscenter"
+ADMIN, DPO = "it@kommunen", "dpo@kommunen"
 CPH = ZoneInfo("Europe/Copenhagen")
 
 
@@ -73,7 +73,7 @@ def ledger(db_url: str, clock: Clock) -> Iterator[Ledger]:
 
 
 def read_models(ledger: Ledger) -> sa.Engine:
-    runner = ledger.projections
+    runner = ledger.read_models
     runner.catch_up()
     return runner.engine
 
@@ -105,7 +105,7 @@ def test_a_flag_due_tomorrow_is_listed_tomorrow_not_today(ledger: Ledger, clock:
     assert listed(copenhagen(2026, 1, 9, 12, 0)) == ([case.id], [(case.id, "A1")])  # tomorrow
 
     # the Reader asks at the ledger's clock, and so the case list and attention move with it
-    reader = ledger.reader(READER, PURPOSE)
+    reader = ledger.reader(ANNE, PURPOSE)  # who takes part in the case
     clock.set(copenhagen(2026, 1, 8, 23, 59))
     assert reader.case_list(overdue) == []
     assert reader.attention(only_overdue).flags == []
@@ -220,9 +220,9 @@ def test_a_consent_expires_at_midnight_in_copenhagen(
         case.do("share", recipient=BO, purpose="koordinering", categories=["helbred"],
                 description="Status fra jobcentret")
     # and the Reader answers at the ledger's clock
-    assert [r.status for r in ledger.reader(READER, PURPOSE).consents(case.id[:8])] == ["expired"]
+    assert [r.status for r in ledger.reader(ANNE, PURPOSE).consents(case.id[:8])] == ["expired"]
     clock.set(last_evening)
-    assert [r.status for r in ledger.reader(READER, PURPOSE).consents()] == ["active"]
+    assert [r.status for r in ledger.reader(ANNE, PURPOSE).consents()] == ["active"]
 
 
 def test_a_revoked_consent_reads_revoked_whatever_the_date(ledger: Ledger) -> None:
@@ -244,29 +244,35 @@ def test_the_cli_answers_by_the_ledgers_clock(
 ) -> None:
     clock = Clock(utc(2030, 1, 7, 8, 0))  # years from the wall clock: only the ledger's counts
     with open_ledger(db_url, clock=clock, read_models=True) as ledger:
+        ledger.appoint_first_admin(ADMIN)
+        ledger.grant_role(actor=ADMIN, role="dpo", to=DPO)  # who reads the access log
         case = Case(ledger)
         case.do("plan.accept", accepted_by=[{"role": "citizen"}])
         case.do("agreement.make", text="Søge bolig", responsible=CARL, due_on="2030-01-10")
-        ledger.projections.catch_up()
+        ledger.read_models.catch_up()
     monkeypatch.setattr(cli_app, "Ledger",
                         lambda *args, **kwargs: Ledger(*args, clock=clock, **kwargs))
 
     def attention() -> set[str]:
-        out = stafet(db_url, "attention", as_json=True).json()
+        out = stafet(db_url, "attention", actor=ANNE, as_json=True).json()
         return {f["flag"] for f in out["flags"] if f["case_id"] == case.id}
 
     def flagged() -> list[str]:
-        out = stafet(db_url, "case", "list", "--flag", "agreement_overdue", as_json=True).json()
+        out = stafet(db_url, "case", "list", "--flag", "agreement_overdue", actor=ANNE,
+                     as_json=True).json()
         return [r["case_id"] for r in out]
 
     assert attention() == set()
     assert flagged() == []
-    assert stafet(db_url, "attention").out == "Nothing needs attention.\n"
+    assert stafet(db_url, "attention", actor=ANNE).out == "Nothing needs attention.\n"
     clock.set(utc(2030, 1, 20, 12, 0))
     assert attention() == {"agreement_overdue", "no_coordinating_meeting"}
     assert flagged() == [case.id]
-    entries = stafet(db_url, "access-log", as_json=True).json()
-    assert entries[-1]["at"] == clock.now.isoformat()
+    entries = stafet(db_url, "access-log", actor=DPO, as_json=True).json()
+    # Anne's last search, and the DPO's read of the log itself: both at the ledger's clock.
+    assert [(e["actor"], e["at"]) for e in entries[-3:]] == [
+        (ANNE, clock.now.isoformat()), (ANNE, clock.now.isoformat()),
+        (DPO, clock.now.isoformat())]
 
 
 # -- exports, and the shape of the answers ----------------------------------------------------------
@@ -298,17 +304,17 @@ def test_each_answer_has_its_tables_columns_in_their_order(model: Any, table: sa
     assert list(model.model_fields) == [c.name for c in table.columns]
 
 
-def test_the_reader_asks_for_a_name_before_personal_data_only(ledger: Ledger) -> None:
+def test_the_reader_asks_for_a_name_always_and_a_purpose_before_personal_data_only(
+        ledger: Ledger) -> None:
+    """Every read says who reads (what one sees depends on it, even of the counts); only a
+    read of personal data also says why."""
     Case(ledger)
-    anyone = Reader(ledger, None, None, require_name=False)
-    assert [r.holder for r in anyone.caseload()] == [ANNE]
-    assert anyone.access_log() == []
-    for read in (anyone.case_list, anyone.attention, anyone.consents,
-                 lambda: anyone.export_table("rm_cases"), anyone.export_events):
-        with pytest.raises(InvalidCommand, match="--as person@org"):
+    with pytest.raises(InvalidCommand, match="--as person@org"):
+        ledger.reader(None)
+    named = ledger.reader(ANNE, None)
+    assert [r.holder for r in named.caseload()] == [ANNE]  # counts: no purpose needed
+    for read in (named.case_list, named.attention, named.consents,
+                 lambda: named.export_table("rm_cases"), named.export_events):
+        with pytest.raises(InvalidCommand, match="--purpose"):
             read()
-    assert ledger.access_log.entries() == []
-    named = Reader(ledger, READER, None, require_name=False)
-    with pytest.raises(InvalidCommand, match="--purpose"):
-        named.case_list()
     assert ledger.access_log.entries() == []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli._support import EXAMPLES, stafet
+from tests.cli._support import ADULT_HOLDER, DPO, EXAMPLES, stafet, with_roles
 
 
 def _rm_tables(path: Path) -> set[str]:
@@ -25,8 +25,9 @@ def test_the_read_models_live_in_the_database_given_by_read_db(
     log = (f"sqlite:///{tmp_path / 'log.db'}" if log_backend == "sqlite"
            else request.getfixturevalue("pg_schema_url"))
     reads = tmp_path / "bi.db"
-    env = {"STAFET_READ_DB": f"sqlite:///{reads}"}
+    env: dict[str, str | None] = {"STAFET_READ_DB": f"sqlite:///{reads}"}
 
+    with_roles(log, env=env)  # the DPO erases, below
     applied = stafet(log, "--json", "apply", str(EXAMPLES / "adult-case" / "case.jsonl"), env=env)
     assert applied.code == 0, applied.err
     assert stafet(log, "projections", "run", "--once", env=env).code == 0
@@ -39,13 +40,13 @@ def test_the_read_models_live_in_the_database_given_by_read_db(
     if log_backend == "sqlite":
         assert _rm_tables(tmp_path / "log.db") == set()  # nothing of the read side beside the log
 
-    listed = stafet(log, "case", "list", env=env)
+    listed = stafet(log, "case", "list", actor=ADULT_HOLDER, env=env)
     assert listed.code == 0 and "peter.lund@socialafdelingen-odense" in listed.out
     status = stafet(log, "--json", "projections", "status", env=env)
     assert status.code == 0 and '"lag": 0' in status.out
 
-    erased = stafet(log, "erase", "--subject", "borger-3c9e41", "--reason", "Slettefrist udløbet",
-                    actor="dpo@kommunen", env=env)
+    erased = stafet(log, "erase", "--subject", "borger-3c9e41", "--confirm", "borger-3c9e41",
+                    "--reason", "Slettefrist udløbet", actor=DPO, env=env)
     assert erased.code == 0, erased.err
     with sqlite3.connect(reads) as db:
         assert db.execute("SELECT subject_ref FROM rm_cases").fetchone()[0] == "[erased]"

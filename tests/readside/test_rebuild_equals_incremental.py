@@ -31,6 +31,9 @@ from tests.readside.support import (
     utc,
 )
 
+# Tier (tests/README.md): hypothesis: rebuilt read models equal incremental ones.
+pytestmark = [pytest.mark.slow]
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 START = utc(2026, 3, 2, 8, 0)
 

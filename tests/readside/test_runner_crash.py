@@ -46,6 +46,9 @@ from tests.readside.support import (
     utc,
 )
 
+# Tier (tests/README.md): projection runners in processes, killed mid-batch.
+pytestmark = [pytest.mark.fault, pytest.mark.process]
+
 
 @pytest.fixture
 def children() -> Iterator[list[Child]]:

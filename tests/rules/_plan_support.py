@@ -21,7 +21,7 @@ MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 class Clock:
-    """A clock the test moves by hand; give ``Ledger(db_url, clock=clock)``."""
+    """A clock the test moves by hand; give ``DomainLedger(clock=clock)``."""
 
     def __init__(self, now: datetime = MONDAY) -> None:
         self.now = now
@@ -47,7 +47,7 @@ def stored(case: Scenario) -> tuple[list[dict[str, Any]], int | None]:
     """Everything a command could have written: the case's log and the newest notification."""
     return (
         [e.model_dump() for e in case.ledger.history(case.case_id)],
-        case.ledger.store.recorder.max_notification_id(),
+        case.ledger.head(),
     )
 
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from stafet import InvalidCommand, Ledger, RuleViolation
+from stafet import InvalidCommand, RuleViolation
 from stafet.domain.attention import Flag, attention_flags
 from stafet.domain.events import CaseEvent
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
 from tests.helpers import HOLDER, SOCIAL, Scenario
+from tests.rules._domain import DomainLedger
 
 OUTSIDER = "eva@udenfor"  # never joins any case
 OPEN: dict[str, Any] = {  # the fields of a plain case.open
@@ -40,11 +41,11 @@ def refusal(case: Scenario, name: str, code: str, says: str, actor: str = HOLDER
     return message
 
 
-def _store(ledger: Ledger) -> tuple[Any, ...]:
-    return ledger.store.recorder.max_notification_id(), tuple(ledger.case_ids())
+def _store(ledger: DomainLedger) -> tuple[Any, ...]:
+    return ledger.head(), tuple(ledger.case_ids())
 
 
-def invalid(ledger: Ledger, name: str, fields: dict[str, Any], field: str, says: str) -> str:
+def invalid(ledger: DomainLedger, name: str, fields: dict[str, Any], field: str, says: str) -> str:
     """Refused as bad input naming ``field`` before anything ran; nothing stored anywhere."""
     case_id = fields.get("case_id")
     before = _store(ledger)
@@ -61,7 +62,7 @@ def invalid(ledger: Ledger, name: str, fields: dict[str, Any], field: str, says:
     return message
 
 
-def refused_open(ledger: Ledger, code: str, says: str, **fields: Any) -> str:
+def refused_open(ledger: DomainLedger, code: str, says: str, **fields: Any) -> str:
     """``case.open`` refused by a rule: no case and no event stored."""
     before = _store(ledger)
     with pytest.raises(RuleViolation) as refused:
@@ -122,6 +123,6 @@ def assert_always_held(state: CaseState) -> None:
 class OpenedWith(Scenario):
     """A Scenario whose ``case.open`` carries extra fields (a business time, the actor's role)."""
 
-    def __init__(self, ledger: Ledger, **fields: Any) -> None:
+    def __init__(self, ledger: DomainLedger, **fields: Any) -> None:
         self.ledger = ledger
         self.case_id = ledger.run("case.open", {**OPEN, "temporary": False, **fields}).case_id

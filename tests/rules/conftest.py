@@ -1,13 +1,22 @@
-"""Fixtures the rule tests share: a ledger on a clock the test moves by hand."""
+"""Fixtures the rule tests share: the domain in memory (no database), on a clock the test
+moves by hand when it needs one.
+
+``ledger`` here shadows the real-storage ``ledger`` of tests/conftest.py: a rule is decided by
+the pure domain, the same on every backend, so it is tested once, in memory. What storage
+decides is tested on both backends in tests/integration.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from stafet import Ledger
+from tests.rules._domain import DomainLedger
 from tests.rules._plan_support import MONDAY, Clock
+
+
+@pytest.fixture
+def ledger() -> DomainLedger:
+    return DomainLedger()
 
 
 @pytest.fixture
@@ -16,7 +25,6 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def clocked_ledger(db_url: str, clock: Clock) -> Iterator[Ledger]:
-    """A ledger on the test's own clock (starting Monday 2 March 2026, 10:00 in Copenhagen)."""
-    with Ledger(db_url, clock=clock) as the_ledger:
-        yield the_ledger
+def clocked_ledger(clock: Clock) -> DomainLedger:
+    """The domain on the test's own clock (starting Monday 2 March 2026, 10:00 in Copenhagen)."""
+    return DomainLedger(clock=clock)

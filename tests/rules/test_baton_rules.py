@@ -1,6 +1,7 @@
 """The baton, SPEC §4: for each rule one test that it accepts what it allows and one that it
 refuses the rest, with the rule's code, one clear sentence naming the rule, and an unchanged log
-(``Scenario.refused``). Every test runs on an SQLite file and on PostgreSQL.
+(``Scenario.refused``). Every test runs on the domain in memory (``DomainLedger``: decide
+and fold, no database); what storage decides is tested in tests/integration.
 
 | SPEC rule | verdict | test |
 |---|---|---|
@@ -60,9 +61,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stafet import Ledger, Policy, RuleViolation
+from stafet import Policy, RuleViolation
 from stafet.domain import events as ev
 from tests.helpers import ADDICTION, HOLDER, SOCIAL, VOLUNTEER, Scenario
+from tests.rules._domain import DomainLedger
 from tests.rules._support import (
     OUTSIDER,
     OpenedWith,
@@ -78,7 +80,7 @@ from tests.rules._support import (
 NOT_PROFESSIONAL = ["volunteer", "citizen", "relative", "advocate", "interpreter"]
 
 
-def busy_case(ledger: Ledger) -> Scenario:
+def busy_case(ledger: DomainLedger) -> Scenario:
     """HOLDER holds; SOCIAL and ADDICTION (authorities) and VOLUNTEER have joined."""
     scenario = Scenario(ledger)
     scenario.join(SOCIAL)
@@ -92,7 +94,7 @@ def busy_case(ledger: Ledger) -> Scenario:
 
 @pytest.mark.parametrize("kind", ["authority", "provider"])
 def test_the_holder_hands_the_baton_to_an_active_professional_who_is_then_offered_it(
-    ledger: Ledger, kind: str
+    ledger: DomainLedger, kind: str
 ) -> None:
     case = Scenario(ledger)
     case.join("lis@botilbud", kind=kind)
@@ -108,7 +110,7 @@ def test_the_holder_hands_the_baton_to_an_active_professional_who_is_then_offere
     assert case.state.holders == [HOLDER]  # an offer moves nothing yet
 
 
-def test_only_the_holder_can_hand_the_baton_on(ledger: Ledger) -> None:
+def test_only_the_holder_can_hand_the_baton_on(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "baton.hand", "baton.not_holder",
             r"only the holder \(anne@jobcenter\) can hand the baton on",
@@ -116,7 +118,7 @@ def test_only_the_holder_can_hand_the_baton_on(ledger: Ledger) -> None:
     assert case.state.baton.stage == "held"
 
 
-def test_the_baton_is_handed_only_to_an_authority_or_a_provider(ledger: Ledger) -> None:
+def test_the_baton_is_handed_only_to_an_authority_or_a_provider(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     for kind in NOT_PROFESSIONAL:
         case.join(f"ida@{kind}", kind=kind)
@@ -126,7 +128,7 @@ def test_the_baton_is_handed_only_to_an_authority_or_a_provider(ledger: Ledger) 
     assert case.state.baton.stage == "held"
 
 
-def test_the_baton_is_handed_only_to_an_active_participant(ledger: Ledger) -> None:
+def test_the_baton_is_handed_only_to_an_active_participant(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "baton.hand", "participant.unknown",
             r"eva@udenfor is not an active participant of this case", to=OUTSIDER)
@@ -135,7 +137,7 @@ def test_the_baton_is_handed_only_to_an_active_participant(ledger: Ledger) -> No
             r"bo@socialcenter is not an active participant of this case", to=SOCIAL)
 
 
-def test_the_holder_cannot_hand_the_baton_to_themselves(ledger: Ledger) -> None:
+def test_the_holder_cannot_hand_the_baton_to_themselves(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "baton.hand", "baton.self",
             r"you already hold the baton; hand it to another participant", to=HOLDER)
@@ -146,7 +148,7 @@ def test_the_holder_cannot_hand_the_baton_to_themselves(ledger: Ledger) -> None:
 
 @pytest.mark.parametrize(("ending", "actor"), [("baton.decline", SOCIAL), ("baton.withdraw", HOLDER)])
 def test_a_new_offer_can_be_made_once_the_previous_one_is_declined_or_withdrawn(
-    ledger: Ledger, ending: str, actor: str
+    ledger: DomainLedger, ending: str, actor: str
 ) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
@@ -161,7 +163,7 @@ def test_a_new_offer_can_be_made_once_the_previous_one_is_declined_or_withdrawn(
     assert (case.state.baton.stage, case.state.baton.offered_to) == ("offered", ADDICTION)
 
 
-def test_only_one_offer_at_a_time(ledger: Ledger) -> None:
+def test_only_one_offer_at_a_time(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
     refusal(case, "baton.hand", "baton.handover_open",
@@ -173,7 +175,7 @@ def test_only_one_offer_at_a_time(ledger: Ledger) -> None:
 # -- grab ---------------------------------------------------------------------------------
 
 
-def test_the_offered_professional_grabs_and_both_are_listed_in_the_exchange(ledger: Ledger) -> None:
+def test_the_offered_professional_grabs_and_both_are_listed_in_the_exchange(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
 
@@ -188,7 +190,7 @@ def test_the_offered_professional_grabs_and_both_are_listed_in_the_exchange(ledg
 
 
 @pytest.mark.parametrize("actor", [HOLDER, ADDICTION])
-def test_only_the_offered_professional_can_grab(ledger: Ledger, actor: str) -> None:
+def test_only_the_offered_professional_can_grab(ledger: DomainLedger, actor: str) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
     refusal(case, "baton.grab", "baton.not_target",
@@ -196,7 +198,7 @@ def test_only_the_offered_professional_can_grab(ledger: Ledger, actor: str) -> N
 
 
 @pytest.mark.parametrize("earlier", [[], ["baton.hand", "baton.decline"], ["baton.hand", "baton.withdraw"]])
-def test_nobody_can_grab_a_baton_that_is_not_on_offer(ledger: Ledger, earlier: list[str]) -> None:
+def test_nobody_can_grab_a_baton_that_is_not_on_offer(ledger: DomainLedger, earlier: list[str]) -> None:
     case = busy_case(ledger)
     for name in earlier:
         case.do(name, actor=SOCIAL if name == "baton.decline" else HOLDER,
@@ -206,7 +208,7 @@ def test_nobody_can_grab_a_baton_that_is_not_on_offer(ledger: Ledger, earlier: l
 
 
 def test_a_second_grab_in_the_exchange_is_refused_without_claiming_the_baton_was_never_handed(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     case = busy_case(ledger)
     to_stage(case, "exchange")
@@ -217,7 +219,7 @@ def test_a_second_grab_in_the_exchange_is_refused_without_claiming_the_baton_was
 # -- release ------------------------------------------------------------------------------
 
 
-def test_the_outgoing_holder_releases_and_the_new_holder_holds_alone(ledger: Ledger) -> None:
+def test_the_outgoing_holder_releases_and_the_new_holder_holds_alone(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     to_stage(case, "exchange")
 
@@ -236,7 +238,7 @@ def test_the_outgoing_holder_releases_and_the_new_holder_holds_alone(ledger: Led
 
 
 @pytest.mark.parametrize("stage", ["held", "offered"])
-def test_release_is_refused_until_another_authority_has_grabbed(ledger: Ledger, stage: str) -> None:
+def test_release_is_refused_until_another_authority_has_grabbed(ledger: DomainLedger, stage: str) -> None:
     case = busy_case(ledger)
     to_stage(case, stage)
     refusal(case, "baton.release", "baton.release_before_grab",
@@ -249,7 +251,7 @@ def test_release_is_refused_until_another_authority_has_grabbed(ledger: Ledger, 
 
 
 @pytest.mark.parametrize("actor", [SOCIAL, ADDICTION])
-def test_only_the_outgoing_holder_can_release(ledger: Ledger, actor: str) -> None:
+def test_only_the_outgoing_holder_can_release(ledger: DomainLedger, actor: str) -> None:
     case = busy_case(ledger)
     to_stage(case, "exchange")
     refusal(case, "baton.release", "baton.not_outgoing",
@@ -260,7 +262,7 @@ def test_only_the_outgoing_holder_can_release(ledger: Ledger, actor: str) -> Non
 # -- decline ------------------------------------------------------------------------------
 
 
-def test_the_offered_professional_can_decline_and_the_holder_keeps_the_baton(ledger: Ledger) -> None:
+def test_the_offered_professional_can_decline_and_the_holder_keeps_the_baton(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
 
@@ -275,7 +277,7 @@ def test_the_offered_professional_can_decline_and_the_holder_keeps_the_baton(led
 
 
 @pytest.mark.parametrize("actor", [HOLDER, ADDICTION])
-def test_only_the_offered_professional_can_decline(ledger: Ledger, actor: str) -> None:
+def test_only_the_offered_professional_can_decline(ledger: DomainLedger, actor: str) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
     refusal(case, "baton.decline", "baton.not_target",
@@ -283,7 +285,7 @@ def test_only_the_offered_professional_can_decline(ledger: Ledger, actor: str) -
 
 
 @pytest.mark.parametrize("stage", ["held", "exchange"])
-def test_there_is_nothing_to_decline_unless_the_baton_is_on_offer(ledger: Ledger, stage: str) -> None:
+def test_there_is_nothing_to_decline_unless_the_baton_is_on_offer(ledger: DomainLedger, stage: str) -> None:
     case = busy_case(ledger)
     to_stage(case, stage)
     refusal(case, "baton.decline", "baton.not_offered",
@@ -293,7 +295,7 @@ def test_there_is_nothing_to_decline_unless_the_baton_is_on_offer(ledger: Ledger
 # -- withdraw -----------------------------------------------------------------------------
 
 
-def test_the_holder_can_withdraw_an_offer_before_it_is_grabbed(ledger: Ledger) -> None:
+def test_the_holder_can_withdraw_an_offer_before_it_is_grabbed(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
 
@@ -307,7 +309,7 @@ def test_the_holder_can_withdraw_an_offer_before_it_is_grabbed(ledger: Ledger) -
 
 
 @pytest.mark.parametrize("actor", [SOCIAL, ADDICTION])
-def test_only_the_holder_can_withdraw_an_offer(ledger: Ledger, actor: str) -> None:
+def test_only_the_holder_can_withdraw_an_offer(ledger: DomainLedger, actor: str) -> None:
     case = busy_case(ledger)
     case.do("baton.hand", to=SOCIAL)
     refusal(case, "baton.withdraw", "baton.not_holder",
@@ -315,7 +317,7 @@ def test_only_the_holder_can_withdraw_an_offer(ledger: Ledger, actor: str) -> No
 
 
 @pytest.mark.parametrize("stage", ["held", "exchange"])
-def test_there_is_nothing_to_withdraw_unless_the_baton_is_on_offer(ledger: Ledger, stage: str) -> None:
+def test_there_is_nothing_to_withdraw_unless_the_baton_is_on_offer(ledger: DomainLedger, stage: str) -> None:
     case = busy_case(ledger)
     to_stage(case, stage)  # in the exchange a grab cannot be undone by the outgoing holder
     refusal(case, "baton.withdraw", "baton.not_offered",
@@ -325,7 +327,7 @@ def test_there_is_nothing_to_withdraw_unless_the_baton_is_on_offer(ledger: Ledge
 # -- the exchange ---------------------------------------------------------------------------
 
 
-def test_the_new_holder_hands_on_only_after_the_exchange_is_complete(ledger: Ledger) -> None:
+def test_the_new_holder_hands_on_only_after_the_exchange_is_complete(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.hand_over(SOCIAL)
 
@@ -339,7 +341,7 @@ def test_the_new_holder_hands_on_only_after_the_exchange_is_complete(ledger: Led
     ]
 
 
-def test_a_new_hand_off_is_refused_while_the_exchange_is_open(ledger: Ledger) -> None:
+def test_a_new_hand_off_is_refused_while_the_exchange_is_open(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     to_stage(case, "exchange")
     refusal(case, "baton.hand", "baton.handover_open",
@@ -353,7 +355,7 @@ def test_a_new_hand_off_is_refused_while_the_exchange_is_open(ledger: Ledger) ->
 # -- never zero holders ---------------------------------------------------------------------
 
 
-def test_from_open_to_close_there_is_always_a_holder(ledger: Ledger) -> None:
+def test_from_open_to_close_there_is_always_a_holder(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     steps = [
         ("baton.hand", HOLDER, {"to": SOCIAL}), ("baton.decline", SOCIAL, {}),
@@ -377,7 +379,7 @@ def test_from_open_to_close_there_is_always_a_holder(ledger: Ledger) -> None:
     ]
 
 
-def test_a_backdated_release_cannot_leave_the_case_without_a_holder(ledger: Ledger) -> None:
+def test_a_backdated_release_cannot_leave_the_case_without_a_holder(ledger: DomainLedger) -> None:
     now = datetime.now(UTC)
     case = OpenedWith(ledger, occurred_at=now - timedelta(days=10))
     case.join(SOCIAL)
@@ -395,7 +397,7 @@ def test_a_backdated_release_cannot_leave_the_case_without_a_holder(ledger: Ledg
 
 
 def test_a_temporary_holder_is_flagged_after_seven_days_until_a_permanent_holder_grabs(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     case = Scenario(ledger, temporary=True)
     case.join(SOCIAL)
@@ -419,7 +421,7 @@ def test_a_temporary_holder_is_flagged_after_seven_days_until_a_permanent_holder
 
 @pytest.mark.parametrize(("ending", "actor"), [("baton.decline", SOCIAL), ("baton.withdraw", HOLDER)])
 def test_a_declined_or_withdrawn_offer_leaves_the_holder_temporary(
-    ledger: Ledger, ending: str, actor: str
+    ledger: DomainLedger, ending: str, actor: str
 ) -> None:
     case = Scenario(ledger, temporary=True)
     case.join(SOCIAL)
@@ -433,18 +435,18 @@ def test_a_declined_or_withdrawn_offer_leaves_the_holder_temporary(
     assert flags(state, ledger.policy)["temporary_holder"].since == state.opened_at + timedelta(days=7)
 
 
-def test_the_temporary_holder_limit_is_a_policy_setting(db_url: str) -> None:
-    with Ledger(db_url, policy=Policy(temporary_holder_days=3)) as ledger:
-        temporary = Scenario(ledger, temporary=True)
-        permanent = Scenario(ledger, temporary=False)
+def test_the_temporary_holder_limit_is_a_policy_setting() -> None:
+    ledger = DomainLedger(policy=Policy(temporary_holder_days=3))
+    temporary = Scenario(ledger, temporary=True)
+    permanent = Scenario(ledger, temporary=False)
 
-        flag = flags(temporary.state, ledger.policy)["temporary_holder"]
-        assert flag.since == temporary.state.opened_at + timedelta(days=3)
-        assert "3 days" in flag.detail
-        assert "temporary_holder" not in flags(permanent.state, ledger.policy)
+    flag = flags(temporary.state, ledger.policy)["temporary_holder"]
+    assert flag.since == temporary.state.opened_at + timedelta(days=3)
+    assert "3 days" in flag.detail
+    assert "temporary_holder" not in flags(permanent.state, ledger.policy)
 
 
-def test_a_temporary_holder_stays_temporary_until_a_professional_has_grabbed(ledger: Ledger) -> None:
+def test_a_temporary_holder_stays_temporary_until_a_professional_has_grabbed(ledger: DomainLedger) -> None:
     case = Scenario(ledger, temporary=True)
     case.join(VOLUNTEER, kind="volunteer")
     case.join(SOCIAL)
@@ -456,7 +458,7 @@ def test_a_temporary_holder_stays_temporary_until_a_professional_has_grabbed(led
     assert (case.state.baton.holder, case.state.baton.temporary) == (HOLDER, True)
 
 
-def test_a_temporary_holder_who_closes_and_reopens_stays_temporary(ledger: Ledger) -> None:
+def test_a_temporary_holder_who_closes_and_reopens_stays_temporary(ledger: DomainLedger) -> None:
     case = Scenario(ledger, temporary=True)
     case.do("case.close", further_course="Ingen koordinering nødvendig", follow_up_by=HOLDER)
 

@@ -1,6 +1,7 @@
 """The case, SPEC §3 and §4: for each rule one test that it accepts what it allows and one that it
 refuses the rest, with the rule's code (or, for bad input, the field), one clear sentence, and an
-unchanged log. Every test runs on an SQLite file and on PostgreSQL.
+unchanged log. Every test runs on the domain in memory (``DomainLedger``: decide and fold, no
+database); what storage decides is tested in tests/integration.
 
 | SPEC rule | verdict | test |
 |---|---|---|
@@ -73,9 +74,10 @@ from typing import Any
 
 import pytest
 
-from stafet import InvalidCommand, Ledger
+from stafet import InvalidCommand
 from stafet.domain import events as ev
 from tests.helpers import ADDICTION, CITIZEN, HOLDER, SOCIAL, VOLUNTEER, Scenario, soon
+from tests.rules._domain import DomainLedger
 from tests.rules._support import (
     OPEN,
     OUTSIDER,
@@ -94,7 +96,7 @@ NOT_PROFESSIONAL = ["volunteer", "citizen", "relative", "advocate", "interpreter
 CLOSE = {"further_course": "Jobcentret følger op i Min Plan", "follow_up_by": HOLDER}
 
 
-def busy_case(ledger: Ledger) -> Scenario:
+def busy_case(ledger: DomainLedger) -> Scenario:
     """HOLDER holds an adult's case; SOCIAL (authority) and VOLUNTEER have joined."""
     scenario = Scenario(ledger)
     scenario.join(SOCIAL)
@@ -105,7 +107,7 @@ def busy_case(ledger: Ledger) -> Scenario:
 # -- §3 actors and identity -------------------------------------------------------------------
 
 
-def test_every_event_records_its_actor_and_the_actors_role(ledger: Ledger) -> None:
+def test_every_event_records_its_actor_and_the_actors_role(ledger: DomainLedger) -> None:
     case = OpenedWith(ledger, actor_role="koordinerende sagsbehandler")
     case.do("case.join", actor_role="koordinerende sagsbehandler", participant=SOCIAL, kind="authority")
     case.do("note", actor=SOCIAL, actor_role="socialrådgiver", text="Møde aftalt med borgeren")
@@ -117,14 +119,14 @@ def test_every_event_records_its_actor_and_the_actors_role(ledger: Ledger) -> No
     ]
 
 
-def test_no_event_is_recorded_without_the_actors_role(ledger: Ledger) -> None:
+def test_no_event_is_recorded_without_the_actors_role(ledger: DomainLedger) -> None:
     case = Scenario(ledger)  # opened without actor_role, as the README does
     with contextlib.suppress(InvalidCommand):  # refusing it would keep the rule too
         case.do("note", actor=HOLDER, text="Skrevet uden rolle")
     assert [(type(e).__name__, e.actor_role) for e in events(case) if not e.actor_role] == []
 
 
-def test_a_command_without_an_actor_is_refused(ledger: Ledger) -> None:
+def test_a_command_without_an_actor_is_refused(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     invalid(case.ledger, "note", {"case_id": case.case_id, "text": "Hvem skrev dette?"},
             "actor", r"is required")
@@ -132,7 +134,7 @@ def test_a_command_without_an_actor_is_refused(ledger: Ledger) -> None:
             "actor", r"is required")
 
 
-def test_person_at_org_refs_are_matched_case_blind_and_may_hold_danish_letters(ledger: Ledger) -> None:
+def test_person_at_org_refs_are_matched_case_blind_and_may_hold_danish_letters(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.join("Søren@Børnehuset-Åby", kind="provider", actor="ANNE@JobCenter")
     case.do("baton.hand", actor=" Anne@Jobcenter ", to="SØREN@BØRNEHUSET-ÅBY")
@@ -157,20 +159,20 @@ BAD_REFS: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-def test_a_ref_not_written_person_at_org_is_refused(ledger: Ledger) -> None:
+def test_a_ref_not_written_person_at_org_is_refused(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     for name, fields, field in BAD_REFS:
         invalid(case.ledger, name, {"case_id": case.case_id, **fields}, field,
                 r"must be written person@org, for example anne@jobcenter")
 
 
-def test_a_case_cannot_be_opened_by_an_actor_not_written_person_at_org(ledger: Ledger) -> None:
+def test_a_case_cannot_be_opened_by_an_actor_not_written_person_at_org(ledger: DomainLedger) -> None:
     invalid(ledger, "case.open", {**OPEN, "actor": "jobcentret"}, "actor", r"person@org")
 
 
 @pytest.mark.parametrize(("who", "kind"), [(VOLUNTEER, "volunteer"), (CITIZEN, "citizen")])
 def test_an_active_participant_of_any_kind_may_write_to_the_case(
-    ledger: Ledger, who: str, kind: str
+    ledger: DomainLedger, who: str, kind: str
 ) -> None:
     case = Scenario(ledger)
     case.join(who, kind=kind)
@@ -181,7 +183,7 @@ def test_an_active_participant_of_any_kind_may_write_to_the_case(
     assert (type(noted).__name__, noted.actor) == ("NoteLogged", who)
 
 
-def test_only_active_participants_may_write_to_the_case(ledger: Ledger) -> None:
+def test_only_active_participants_may_write_to_the_case(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "note", "participant.unknown",
             r"^eva@udenfor \(you\) is not an active participant of this case$",
@@ -198,14 +200,14 @@ def test_only_active_participants_may_write_to_the_case(ledger: Ledger) -> None:
 
 
 def test_a_case_opens_for_an_adult_a_child_or_a_family_with_the_opener_holding_the_baton(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     for subject_kind in ("adult", "child", "family"):
         _opens_with_the_opener_holding(ledger, subject_kind)
     assert len(ledger.case_ids()) == 3
 
 
-def _opens_with_the_opener_holding(ledger: Ledger, subject_kind: str) -> None:
+def _opens_with_the_opener_holding(ledger: DomainLedger, subject_kind: str) -> None:
     result = ledger.run("case.open", {**OPEN, "subject_kind": subject_kind, "temporary": False})
 
     assert ([e.type for e in result.events], result.version) == (["CaseOpened"], 1)
@@ -219,20 +221,20 @@ def _opens_with_the_opener_holding(ledger: Ledger, subject_kind: str) -> None:
     assert state.participants[HOLDER].kind == "authority" and state.participants[HOLDER].active
 
 
-def test_a_case_is_opened_only_for_an_adult_a_child_or_a_family(ledger: Ledger) -> None:
+def test_a_case_is_opened_only_for_an_adult_a_child_or_a_family(ledger: DomainLedger) -> None:
     invalid(ledger, "case.open", {**OPEN, "subject_kind": "teenager"}, "subject_kind",
             r"'adult', 'child' or 'family'")
     invalid(ledger, "case.open", {k: v for k, v in OPEN.items() if k != "subject_kind"},
             "subject_kind", r"is required")
 
 
-def test_a_case_is_opened_only_for_a_pseudonymous_subject(ledger: Ledger) -> None:
+def test_a_case_is_opened_only_for_a_pseudonymous_subject(ledger: DomainLedger) -> None:
     invalid(ledger, "case.open", {**OPEN, "subject_ref": "010190-1234"}, "subject_ref",
             r"looks like a CPR number; use a pseudonymous reference")
 
 
 @pytest.mark.parametrize("holder_kind", ["authority", "provider"])
-def test_any_professional_may_open_a_case_as_temporary_holder(ledger: Ledger, holder_kind: str) -> None:
+def test_any_professional_may_open_a_case_as_temporary_holder(ledger: DomainLedger, holder_kind: str) -> None:
     opened = ledger.run("case.open", {**OPEN, "actor": "lis@botilbud", "holder_kind": holder_kind})
 
     state = ledger.get_case(opened.case_id)
@@ -241,7 +243,7 @@ def test_any_professional_may_open_a_case_as_temporary_holder(ledger: Ledger, ho
     assert flags(state, ledger.policy)["temporary_holder"].since == state.opened_at + timedelta(days=7)
 
 
-def test_a_case_is_not_opened_by_a_non_professional(ledger: Ledger) -> None:
+def test_a_case_is_not_opened_by_a_non_professional(ledger: DomainLedger) -> None:
     for holder_kind in NOT_PROFESSIONAL:
         refused_open(ledger, "case.opener",
                      r"^a case is opened by a professional of an authority or a provider, who holds "
@@ -252,7 +254,7 @@ def test_a_case_is_not_opened_by_a_non_professional(ledger: Ledger) -> None:
 # -- joining, and the subject kind selecting the consent policy -------------------------------
 
 
-def test_a_participant_joins_leaves_and_may_rejoin(ledger: Ledger) -> None:
+def test_a_participant_joins_leaves_and_may_rejoin(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
 
     case.do("case.join", participant=SOCIAL, kind="authority", title="Socialrådgiver",
@@ -275,7 +277,7 @@ def test_a_participant_joins_leaves_and_may_rejoin(ledger: Ledger) -> None:
     assert types(case)[1:] == ["ParticipantJoined", "ParticipantLeft", "ParticipantJoined"]
 
 
-def test_an_active_participant_cannot_join_twice(ledger: Ledger) -> None:
+def test_an_active_participant_cannot_join_twice(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.join", "participant.already",
             r"^bo@socialcenter is already an active participant$", participant=SOCIAL, kind="provider")
@@ -283,7 +285,7 @@ def test_an_active_participant_cannot_join_twice(ledger: Ledger) -> None:
             participant=HOLDER, kind="authority")
 
 
-def test_the_subject_kind_selects_who_joins_without_a_consent(ledger: Ledger) -> None:
+def test_the_subject_kind_selects_who_joins_without_a_consent(ledger: DomainLedger) -> None:
     adult = Scenario(ledger, subject_kind="adult")
     adult.join(SOCIAL)  # an adult's case needs no consent to bring a professional in
     child = Scenario(ledger, subject_kind="child")
@@ -299,7 +301,7 @@ def test_the_subject_kind_selects_who_joins_without_a_consent(ledger: Ledger) ->
 
 @pytest.mark.parametrize("subject_kind", ["child", "family"])
 def test_a_child_or_family_case_admits_a_professional_only_under_a_covering_consent(
-    ledger: Ledger, subject_kind: str
+    ledger: DomainLedger, subject_kind: str
 ) -> None:
     case = Scenario(ledger, subject_kind=subject_kind)
     case.consent_for(ADDICTION)  # covers somebody else
@@ -311,7 +313,7 @@ def test_a_child_or_family_case_admits_a_professional_only_under_a_covering_cons
 # -- leaving; a holder cannot leave --------------------------------------------------------------
 
 
-def test_the_holder_may_take_a_participant_off_the_case(ledger: Ledger) -> None:
+def test_the_holder_may_take_a_participant_off_the_case(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.leave", participant=VOLUNTEER, reason="Forløbet i frivilligcentret er slut")
 
@@ -320,7 +322,7 @@ def test_the_holder_may_take_a_participant_off_the_case(ledger: Ledger) -> None:
     assert not case.state.participants[VOLUNTEER].active
 
 
-def test_only_the_participant_or_the_holder_may_take_someone_off_the_case(ledger: Ledger) -> None:
+def test_only_the_participant_or_the_holder_may_take_someone_off_the_case(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.leave", "participant.leave_by",
             r"^only dorte@frivilligcenter themselves or the holder can take them off the case$",
@@ -329,7 +331,7 @@ def test_only_the_participant_or_the_holder_may_take_someone_off_the_case(ledger
             r"eva@udenfor is not an active participant of this case", participant=OUTSIDER)
 
 
-def test_a_holder_can_leave_once_the_exchange_is_complete(ledger: Ledger) -> None:
+def test_a_holder_can_leave_once_the_exchange_is_complete(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.hand_over(SOCIAL)
 
@@ -345,7 +347,7 @@ def test_a_holder_can_leave_once_the_exchange_is_complete(ledger: Ledger) -> Non
     ("exchange", [(HOLDER, HOLDER), (SOCIAL, SOCIAL)]),
 ])
 def test_a_holder_cannot_leave_the_case(
-    ledger: Ledger, stage: str, attempts: list[tuple[str, str]]
+    ledger: DomainLedger, stage: str, attempts: list[tuple[str, str]]
 ) -> None:
     case = busy_case(ledger)
     to_stage(case, stage)
@@ -359,7 +361,7 @@ def test_a_holder_cannot_leave_the_case(
 # -- phases 1-3 -------------------------------------------------------------------------------
 
 
-def test_a_case_starts_in_phase_1_and_the_holder_moves_it_to_2_and_3(ledger: Ledger) -> None:
+def test_a_case_starts_in_phase_1_and_the_holder_moves_it_to_2_and_3(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     assert case.state.phase == 1
 
@@ -373,7 +375,7 @@ def test_a_case_starts_in_phase_1_and_the_holder_moves_it_to_2_and_3(ledger: Led
         (HOLDER, 2, "Tværfaglig drøftelse"), (HOLDER, 3, "Helhedsorienteret indsats")]
 
 
-def test_only_the_holder_changes_the_phase(ledger: Ledger) -> None:
+def test_only_the_holder_changes_the_phase(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "phase", "baton.not_holder", r"^only the holder \(anne@jobcenter\) can change the phase$",
             actor=SOCIAL, phase=2)
@@ -384,12 +386,12 @@ def test_only_the_holder_changes_the_phase(ledger: Ledger) -> None:
     assert case.state.phase == 2
 
 
-def test_a_phase_change_must_change_the_phase(ledger: Ledger) -> None:
+def test_a_phase_change_must_change_the_phase(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "phase", "phase.unchanged", r"^the case is already in phase 1$", phase=1)
 
 
-def test_there_are_only_phases_1_to_3(ledger: Ledger) -> None:
+def test_there_are_only_phases_1_to_3(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     invalid(case.ledger, "phase", {"actor": HOLDER, "case_id": case.case_id, "phase": 0},
             "phase", r"greater than or equal to 1")
@@ -400,7 +402,7 @@ def test_there_are_only_phases_1_to_3(ledger: Ledger) -> None:
 # -- closing -----------------------------------------------------------------------------------
 
 
-def test_the_holder_closes_the_case_with_a_written_further_course(ledger: Ledger) -> None:
+def test_the_holder_closes_the_case_with_a_written_further_course(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("sectorplan.link", kind="handleplan SEL §141", owner=SOCIAL, system="Nexus",
             reference="HP-2026-17")
@@ -418,7 +420,7 @@ def test_the_holder_closes_the_case_with_a_written_further_course(ledger: Ledger
     assert [(h.holder, h.ended) for h in state.holds] == [(HOLDER, "case closed")]
 
 
-def test_only_the_holder_can_close_the_case(ledger: Ledger) -> None:
+def test_only_the_holder_can_close_the_case(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.close", "baton.not_holder",
             r"^only the holder \(anne@jobcenter\) can close the case$", actor=SOCIAL, **CLOSE)
@@ -431,14 +433,14 @@ def test_only_the_holder_can_close_the_case(ledger: Ledger) -> None:
                          r"exchange; anne@jobcenter must release the baton before you close the case$"),
 ])
 def test_a_case_cannot_be_closed_during_a_hand_over(
-    ledger: Ledger, stage: str, actor: str, says: str
+    ledger: DomainLedger, stage: str, actor: str, says: str
 ) -> None:
     case = busy_case(ledger)
     to_stage(case, stage)
     refusal(case, "case.close", "baton.handover_open", says, actor=actor, **CLOSE)
 
 
-def test_a_case_is_not_closed_without_a_written_further_course(ledger: Ledger) -> None:
+def test_a_case_is_not_closed_without_a_written_further_course(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     for fields, field, says in [
         ({"follow_up_by": HOLDER}, "further_course", r"is required"),
@@ -450,20 +452,22 @@ def test_a_case_is_not_closed_without_a_written_further_course(ledger: Ledger) -
     assert case.state.status == "open"
 
 
-def test_whoever_follows_up_must_be_an_active_participant(ledger: Ledger) -> None:
+def test_whoever_follows_up_must_be_an_active_participant(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.close", "participant.unknown",
             r"^eva@udenfor is not an active participant of this case$",
             further_course="Eva følger op", follow_up_by=OUTSIDER)
 
 
-def test_a_continuing_sector_plan_must_be_linked_to_the_case(ledger: Ledger) -> None:
+def test_a_continuing_sector_plan_must_be_linked_to_the_case(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.close", "sector_plan.unknown", r"there is no sector plan SP9 in this case",
             continuing_sector_plans=["SP9"], **CLOSE)
 
 
-def test_a_case_closes_once_every_agreement_is_completed_cancelled_or_reassigned(ledger: Ledger) -> None:
+def test_a_case_closes_once_every_agreement_is_completed_cancelled_or_reassigned(
+    ledger: DomainLedger,
+) -> None:
     case = busy_case(ledger)
     case.accept_plan()
     for text in ("Søg uddannelse", "Lægeattest", "Boligansøgning"):
@@ -480,7 +484,7 @@ def test_a_case_closes_once_every_agreement_is_completed_cancelled_or_reassigned
     assert case.state.status == "closed"
 
 
-def test_a_case_cannot_be_closed_with_open_agreements(ledger: Ledger) -> None:
+def test_a_case_cannot_be_closed_with_open_agreements(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.accept_plan()
     for text in ("Søg uddannelse", "Lægeattest", "Boligansøgning"):
@@ -492,7 +496,7 @@ def test_a_case_cannot_be_closed_with_open_agreements(ledger: Ledger) -> None:
             r"before closing$", **CLOSE)
 
 
-def test_a_closed_case_takes_no_new_entries_until_reopened(ledger: Ledger) -> None:
+def test_a_closed_case_takes_no_new_entries_until_reopened(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.close", **CLOSE)
     for name, actor, fields in [
@@ -510,7 +514,7 @@ def test_a_closed_case_takes_no_new_entries_until_reopened(ledger: Ledger) -> No
 # -- reopening ---------------------------------------------------------------------------------
 
 
-def test_the_last_holder_reopens_the_case_and_holds_the_baton_again(ledger: Ledger) -> None:
+def test_the_last_holder_reopens_the_case_and_holds_the_baton_again(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.close", **CLOSE)
 
@@ -527,7 +531,7 @@ def test_the_last_holder_reopens_the_case_and_holds_the_baton_again(ledger: Ledg
     case.do("note", text="Skrives igen")
 
 
-def test_another_professional_reopens_the_case_as_temporary_holder(ledger: Ledger) -> None:
+def test_another_professional_reopens_the_case_as_temporary_holder(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.close", **CLOSE)
 
@@ -540,13 +544,13 @@ def test_another_professional_reopens_the_case_as_temporary_holder(ledger: Ledge
     assert flags(state, case.ledger.policy)["temporary_holder"].since == state.baton.since + timedelta(days=7)
 
 
-def test_only_a_closed_case_can_be_reopened(ledger: Ledger) -> None:
+def test_only_a_closed_case_can_be_reopened(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     refusal(case, "case.reopen", "case.not_closed",
             r"^the case is open; only a closed case can be reopened$", reason="Ny bekymring")
 
 
-def test_a_case_is_reopened_only_by_an_active_professional_participant(ledger: Ledger) -> None:
+def test_a_case_is_reopened_only_by_an_active_professional_participant(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.close", **CLOSE)
     refusal(case, "case.reopen", "baton.not_professional",
@@ -558,7 +562,7 @@ def test_a_case_is_reopened_only_by_an_active_professional_participant(ledger: L
     assert case.state.status == "closed"
 
 
-def test_a_case_is_not_reopened_without_a_reason(ledger: Ledger) -> None:
+def test_a_case_is_not_reopened_without_a_reason(ledger: DomainLedger) -> None:
     case = busy_case(ledger)
     case.do("case.close", **CLOSE)
     invalid(case.ledger, "case.reopen", {"actor": HOLDER, "case_id": case.case_id, "reason": " "},

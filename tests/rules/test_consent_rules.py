@@ -1,7 +1,8 @@
 """Consent (SPEC §6): who may give it, revocation and expiry, joining a child's case under a
 covering consent, and sharing information only under an active consent.
 
-Every test runs on an SQLite file and on PostgreSQL. Refusals are checked for the rule's
+Every test runs on the domain in memory (``DomainLedger``: decide and fold, no database);
+what storage decides is tested in tests/integration. Refusals are checked for the rule's
 code, one clear sentence naming the rule or field, and an unchanged log.
 
 | SPEC rule (§) | tests |
@@ -60,13 +61,13 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
 
-from stafet import CommandResult, Ledger, Policy
+from stafet import CommandResult, Policy
 from tests.helpers import ADDICTION, CITIZEN, HOLDER, SOCIAL, VOLUNTEER, Scenario, soon
+from tests.rules._domain import DomainLedger
 from tests.rules._plan_support import MONDAY, Clock, invalid, only_event, refused
 
 STRICT = Policy(youth_consent_rule="barnets_lov_110")
@@ -75,10 +76,9 @@ HEALTH = ["helbred"]
 
 
 @pytest.fixture
-def strict_ledger(db_url: str) -> Iterator[Ledger]:
+def strict_ledger() -> DomainLedger:
     """A ledger whose youth rule is Barnets Lov § 110 (custody holder, and youth from 16)."""
-    with Ledger(db_url, policy=STRICT) as the_ledger:
-        yield the_ledger
+    return DomainLedger(policy=STRICT)
 
 
 def give(case: Scenario, roles: list[str], age: int | None = None, **extra: object) -> None:
@@ -91,7 +91,7 @@ def givers(case: Scenario, consent_id: str = "C1") -> list[str]:
     return [g.role for g in case.state.consents[consent_id].given_by]
 
 
-def adult_with(ledger: Ledger, *refs: str) -> Scenario:
+def adult_with(ledger: DomainLedger, *refs: str) -> Scenario:
     case = Scenario(ledger)
     for ref in refs:
         case.join(ref)
@@ -120,7 +120,7 @@ def refused_share(case: Scenario, recipient: str = SOCIAL, purpose: str = PURPOS
 
 
 def test_a_citizens_consent_is_recorded_with_purpose_recipients_categories_and_expiry(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     case = adult_with(ledger, SOCIAL)
     result = case.do("consent.give", given_by=[{"role": "citizen", "name": "Jens Ærø"}],
@@ -138,7 +138,7 @@ def test_a_citizens_consent_is_recorded_with_purpose_recipients_categories_and_e
     assert consent.revoked_at is None
 
 
-def test_consent_fields_are_validated_before_anything_is_stored(ledger: Ledger) -> None:
+def test_consent_fields_are_validated_before_anything_is_stored(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     good = {"given_by": [{"role": "citizen"}], "purpose": PURPOSE, "recipients": [SOCIAL],
             "categories": HEALTH}
@@ -154,7 +154,7 @@ def test_consent_fields_are_validated_before_anything_is_stored(ledger: Ledger) 
     assert case.state.consents == {}
 
 
-def test_a_consent_that_has_already_expired_is_refused(ledger: Ledger) -> None:
+def test_a_consent_that_has_already_expired_is_refused(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     refused(case, "consent.give", "consent.expired", r"expires_on is already past",
@@ -163,7 +163,7 @@ def test_a_consent_that_has_already_expired_is_refused(ledger: Ledger) -> None:
     assert case.state.consents == {}
 
 
-def test_a_guardian_or_lasting_power_of_attorney_consents_for_an_adult(ledger: Ledger) -> None:
+def test_a_guardian_or_lasting_power_of_attorney_consents_for_an_adult(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     give(case, ["guardian"])
     give(case, ["lasting_power_of_attorney"])
@@ -171,7 +171,7 @@ def test_a_guardian_or_lasting_power_of_attorney_consents_for_an_adult(ledger: L
     assert givers(case, "C2") == ["lasting_power_of_attorney"]
 
 
-def test_a_custody_holder_or_a_youth_cannot_consent_for_an_adult(ledger: Ledger) -> None:
+def test_a_custody_holder_or_a_youth_cannot_consent_for_an_adult(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     for role in ("custody_holder", "youth"):
         refused(case, "consent.give", "consent.giver", r"for an adult, consent is given by",
@@ -179,19 +179,19 @@ def test_a_custody_holder_or_a_youth_cannot_consent_for_an_adult(ledger: Ledger)
                 categories=HEALTH, subject_age=17)
 
 
-def test_custody_holders_consent_for_a_child(ledger: Ledger) -> None:
+def test_custody_holders_consent_for_a_child(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     give(case, ["custody_holder", "custody_holder"])
     assert givers(case) == ["custody_holder", "custody_holder"]
 
 
-def test_the_citizen_role_cannot_consent_for_a_child(ledger: Ledger) -> None:
+def test_the_citizen_role_cannot_consent_for_a_child(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     refused(case, "consent.give", "consent.giver", r"for a child, consent is given by the custody",
             given_by=[{"role": "citizen"}], purpose=PURPOSE, recipients=[SOCIAL], categories=HEALTH)
 
 
-def test_the_family_consents_through_its_adults_and_custody_holders(ledger: Ledger) -> None:
+def test_the_family_consents_through_its_adults_and_custody_holders(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="family")
     give(case, ["citizen", "custody_holder"])
     assert givers(case) == ["citizen", "custody_holder"]
@@ -200,7 +200,7 @@ def test_the_family_consents_through_its_adults_and_custody_holders(ledger: Ledg
 # -- the youth rule: DS (the default) ------------------------------------------------------
 
 
-def test_ds_rule_a_youth_of_15_to_17_consents_alone(ledger: Ledger) -> None:
+def test_ds_rule_a_youth_of_15_to_17_consents_alone(ledger: DomainLedger) -> None:
     assert ledger.policy.youth_consent_rule == "ds"
     case = Scenario(ledger, subject_kind="child")
     give(case, ["youth"], age=15)
@@ -209,20 +209,20 @@ def test_ds_rule_a_youth_of_15_to_17_consents_alone(ledger: Ledger) -> None:
         ("youth", 15), ("youth", 17)]
 
 
-def test_ds_rule_a_custody_holder_alone_consents_for_a_youth_of_16(ledger: Ledger) -> None:
+def test_ds_rule_a_custody_holder_alone_consents_for_a_youth_of_16(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     give(case, ["custody_holder"], age=16)
     assert givers(case) == ["custody_holder"]
 
 
-def test_ds_rule_a_youth_under_15_alone_is_refused(ledger: Ledger) -> None:
+def test_ds_rule_a_youth_under_15_alone_is_refused(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     refused(case, "consent.give", "consent.youth_rule", r"youth in their own right from the age of 15",
             given_by=[{"role": "youth"}], purpose=PURPOSE, recipients=[SOCIAL], categories=HEALTH,
             subject_age=14)
 
 
-def test_a_youth_consenting_without_an_age_is_refused(ledger: Ledger) -> None:
+def test_a_youth_consenting_without_an_age_is_refused(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     refused(case, "consent.give", "consent.subject_age", r"age.*subject_age",
             given_by=[{"role": "youth"}], purpose=PURPOSE, recipients=[SOCIAL], categories=HEALTH)
@@ -231,7 +231,7 @@ def test_a_youth_consenting_without_an_age_is_refused(ledger: Ledger) -> None:
 # -- the youth rule: Barnets Lov § 110 (the stricter setting) -------------------------------
 
 
-def test_strict_rule_custody_holder_and_youth_of_16_consent_together(strict_ledger: Ledger) -> None:
+def test_strict_rule_custody_holder_and_youth_of_16_consent_together(strict_ledger: DomainLedger) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     give(case, ["custody_holder", "youth"], age=16)
     assert givers(case) == ["custody_holder", "youth"]
@@ -239,7 +239,7 @@ def test_strict_rule_custody_holder_and_youth_of_16_consent_together(strict_ledg
 
 
 def test_strict_rule_custody_holder_alone_consents_for_a_child_under_16(
-    strict_ledger: Ledger,
+    strict_ledger: DomainLedger,
 ) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     give(case, ["custody_holder"], age=15)
@@ -247,7 +247,7 @@ def test_strict_rule_custody_holder_alone_consents_for_a_child_under_16(
 
 
 def test_strict_rule_custody_holder_alone_is_refused_for_a_youth_of_16(
-    strict_ledger: Ledger,
+    strict_ledger: DomainLedger,
 ) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     refused(case, "consent.give", "consent.youth_rule",
@@ -256,7 +256,7 @@ def test_strict_rule_custody_holder_alone_is_refused_for_a_youth_of_16(
             categories=HEALTH, subject_age=16)
 
 
-def test_strict_rule_a_youth_alone_is_refused(strict_ledger: Ledger) -> None:
+def test_strict_rule_a_youth_alone_is_refused(strict_ledger: DomainLedger) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     refused(case, "consent.give", "consent.youth_rule",
             r"Barnets Lov § 110 a child's consent needs the custody holder",
@@ -264,7 +264,7 @@ def test_strict_rule_a_youth_alone_is_refused(strict_ledger: Ledger) -> None:
             subject_age=17)
 
 
-def test_strict_rule_needs_the_childs_age(strict_ledger: Ledger) -> None:
+def test_strict_rule_needs_the_childs_age(strict_ledger: DomainLedger) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     refused(case, "consent.give", "consent.subject_age", r"Barnets Lov § 110.*subject_age",
             given_by=[{"role": "custody_holder"}], purpose=PURPOSE, recipients=[SOCIAL],
@@ -274,7 +274,7 @@ def test_strict_rule_needs_the_childs_age(strict_ledger: Ledger) -> None:
 # -- revoking ------------------------------------------------------------------------------
 
 
-def test_revoking_a_consent_keeps_it_in_the_history(ledger: Ledger) -> None:
+def test_revoking_a_consent_keeps_it_in_the_history(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     given = case.consent_for(SOCIAL)
     revoked = case.do("consent.revoke", consent_id="c1", reason="Borgeren trak samtykket tilbage")
@@ -288,7 +288,7 @@ def test_revoking_a_consent_keeps_it_in_the_history(ledger: Ledger) -> None:
     assert only_event(case, given, "ConsentGiven").data()["recipients"] == [SOCIAL]
 
 
-def test_a_consent_is_revoked_only_once(ledger: Ledger) -> None:
+def test_a_consent_is_revoked_only_once(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for(SOCIAL)
     case.do("consent.revoke", consent_id="C1")
@@ -296,7 +296,7 @@ def test_a_consent_is_revoked_only_once(ledger: Ledger) -> None:
             consent_id="C1")
 
 
-def test_revoking_an_unknown_consent_is_refused(ledger: Ledger) -> None:
+def test_revoking_an_unknown_consent_is_refused(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for(SOCIAL)
     refused(case, "consent.revoke", "consent.unknown", r"no consent C2", consent_id="C2")
@@ -306,7 +306,7 @@ def test_revoking_an_unknown_consent_is_refused(ledger: Ledger) -> None:
 # -- joining a child's case ----------------------------------------------------------------
 
 
-def test_a_professional_joins_a_childs_case_under_a_covering_consent(ledger: Ledger) -> None:
+def test_a_professional_joins_a_childs_case_under_a_covering_consent(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     case.consent_for(SOCIAL, "@ppr")
     joined = case.join(SOCIAL)
@@ -319,7 +319,7 @@ def test_a_professional_joins_a_childs_case_under_a_covering_consent(ledger: Led
     assert state.active_participant("lise@ppr") is not None
 
 
-def test_the_citizens_own_side_joins_a_childs_case_without_consent(ledger: Ledger) -> None:
+def test_the_citizens_own_side_joins_a_childs_case_without_consent(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     case.join(CITIZEN, kind="citizen")
     case.join("mor@hjemme", kind="relative")
@@ -327,7 +327,7 @@ def test_the_citizens_own_side_joins_a_childs_case_without_consent(ledger: Ledge
     assert case.state.consents == {}
 
 
-def test_a_professional_without_a_covering_consent_cannot_join_a_childs_case(ledger: Ledger) -> None:
+def test_a_professional_without_a_covering_consent_cannot_join_a_childs_case(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     pattern = r"a child's case admits bo@socialcenter only under an active consent that covers them"
     refused(case, "case.join", "participant.consent", pattern, participant=SOCIAL, kind="authority")
@@ -339,7 +339,7 @@ def test_a_professional_without_a_covering_consent_cannot_join_a_childs_case(led
 
 
 def test_a_revoked_or_expired_consent_no_longer_admits_anyone(
-    clocked_ledger: Ledger, clock: Clock
+    clocked_ledger: DomainLedger, clock: Clock
 ) -> None:
     case = Scenario(clocked_ledger, subject_kind="child")
     case.consent_for(SOCIAL)
@@ -352,7 +352,7 @@ def test_a_revoked_or_expired_consent_no_longer_admits_anyone(
             participant=ADDICTION, kind="authority")
 
 
-def test_a_family_case_also_admits_professionals_only_under_consent(ledger: Ledger) -> None:
+def test_a_family_case_also_admits_professionals_only_under_consent(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="family")
     refused(case, "case.join", "participant.consent", r"a family's case admits bo@socialcenter only",
             participant=SOCIAL, kind="authority")
@@ -361,7 +361,7 @@ def test_a_family_case_also_admits_professionals_only_under_consent(ledger: Ledg
     assert case.state.active_participant(SOCIAL) is not None
 
 
-def test_an_adults_case_admits_professionals_without_consent(ledger: Ledger) -> None:
+def test_an_adults_case_admits_professionals_without_consent(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     case.join(VOLUNTEER, kind="volunteer")
@@ -369,15 +369,15 @@ def test_an_adults_case_admits_professionals_without_consent(ledger: Ledger) -> 
     assert case.state.consents == {}
 
 
-def test_the_join_rule_is_a_policy_setting(db_url: str) -> None:
-    with Ledger(db_url, policy=Policy(consent_required_to_join=frozenset())) as open_door:
-        case = Scenario(open_door, subject_kind="child")
-        case.join(SOCIAL)
-        assert case.state.active_participant(SOCIAL) is not None
+def test_the_join_rule_is_a_policy_setting() -> None:
+    open_door = DomainLedger(policy=Policy(consent_required_to_join=frozenset()))
+    case = Scenario(open_door, subject_kind="child")
+    case.join(SOCIAL)
+    assert case.state.active_participant(SOCIAL) is not None
 
 
 def test_joining_a_childs_case_backdated_to_before_the_consent_is_refused(
-    clocked_ledger: Ledger, clock: Clock
+    clocked_ledger: DomainLedger, clock: Clock
 ) -> None:
     case = Scenario(clocked_ledger, subject_kind="child")
     clock.advance(days=7)
@@ -389,7 +389,7 @@ def test_joining_a_childs_case_backdated_to_before_the_consent_is_refused(
 # -- sharing information -------------------------------------------------------------------
 
 
-def test_sharing_under_a_covering_consent_is_recorded_with_that_consent(ledger: Ledger) -> None:
+def test_sharing_under_a_covering_consent_is_recorded_with_that_consent(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL, "lise@ppr")
     case.consent_for(SOCIAL, purpose="Koordinering")
     case.consent_for("@ppr", purpose="skoleudtalelse", categories=("skole",))
@@ -405,7 +405,7 @@ def test_sharing_under_a_covering_consent_is_recorded_with_that_consent(ledger: 
         (SOCIAL, "C1"), ("lise@ppr", "C2")]
 
 
-def test_sharing_without_any_consent_is_refused(ledger: Ledger) -> None:
+def test_sharing_without_any_consent_is_refused(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     refused_share(case)
 
@@ -416,21 +416,21 @@ def test_sharing_without_any_consent_is_refused(ledger: Ledger) -> None:
     ids=["other-recipient", "other-purpose", "category-not-covered"],
 )
 def test_sharing_outside_the_consents_recipients_purpose_or_categories_is_refused(
-    ledger: Ledger, recipient: str, purpose: str, categories: list[str]
+    ledger: DomainLedger, recipient: str, purpose: str, categories: list[str]
 ) -> None:
     case = adult_with(ledger, SOCIAL, ADDICTION)
     case.consent_for(SOCIAL, purpose=PURPOSE, categories=("helbred",))
     refused_share(case, recipient=recipient, purpose=purpose, categories=categories)
 
 
-def test_sharing_with_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_sharing_with_someone_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for("@ppr")
     refused(case, "share", "participant.unknown", r"lise@ppr is not an active participant",
             recipient="lise@ppr", purpose=PURPOSE, categories=HEALTH, description="Udtalelse")
 
 
-def test_share_fields_are_validated_before_anything_is_stored(ledger: Ledger) -> None:
+def test_share_fields_are_validated_before_anything_is_stored(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for(SOCIAL)
     good = {"recipient": SOCIAL, "purpose": PURPOSE, "categories": HEALTH, "description": "Udtalelse"}
@@ -439,7 +439,7 @@ def test_share_fields_are_validated_before_anything_is_stored(ledger: Ledger) ->
     invalid(case, "share", "description", **{**good, "description": " \n "})
 
 
-def test_sharing_after_revocation_is_refused(ledger: Ledger) -> None:
+def test_sharing_after_revocation_is_refused(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for(SOCIAL)
     share(case)
@@ -450,7 +450,7 @@ def test_sharing_after_revocation_is_refused(ledger: Ledger) -> None:
     assert types.count("InformationShared") == 1 and types[-1] == "ConsentRevoked"
 
 
-def test_a_new_consent_after_revocation_covers_sharing_again(ledger: Ledger) -> None:
+def test_a_new_consent_after_revocation_covers_sharing_again(ledger: DomainLedger) -> None:
     case = adult_with(ledger, SOCIAL)
     case.consent_for(SOCIAL)
     case.do("consent.revoke", consent_id="C1")
@@ -461,7 +461,7 @@ def test_a_new_consent_after_revocation_covers_sharing_again(ledger: Ledger) -> 
 
 
 def test_sharing_after_expiry_is_refused_and_a_new_consent_allows_it_again(
-    clocked_ledger: Ledger, clock: Clock
+    clocked_ledger: DomainLedger, clock: Clock
 ) -> None:
     case = adult_with(clocked_ledger, SOCIAL)
     case.consent_for(SOCIAL, expires_on="2026-03-03")
@@ -477,7 +477,7 @@ def test_sharing_after_expiry_is_refused_and_a_new_consent_allows_it_again(
 
 
 def test_sharing_backdated_to_before_the_consent_was_given_is_refused(
-    clocked_ledger: Ledger, clock: Clock
+    clocked_ledger: DomainLedger, clock: Clock
 ) -> None:
     case = adult_with(clocked_ledger, SOCIAL)
     clock.advance(days=7)
@@ -488,7 +488,7 @@ def test_sharing_backdated_to_before_the_consent_was_given_is_refused(
 # -- §2, §10: the citizen is never referenced by a CPR number in clear -----------------------
 
 
-def test_a_pseudonymous_reference_with_digits_is_a_valid_recipient(ledger: Ledger) -> None:
+def test_a_pseudonymous_reference_with_digits_is_a_valid_recipient(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     give_to = ["sag-2026-000123@ppr", "borger-4711@hjemme", "@kommune-2026"]
     case.do("consent.give", given_by=[{"role": "citizen"}], purpose=PURPOSE, recipients=give_to,
@@ -496,7 +496,7 @@ def test_a_pseudonymous_reference_with_digits_is_a_valid_recipient(ledger: Ledge
     assert case.state.consents["C1"].recipients == give_to
 
 
-def test_a_cpr_number_as_a_recipient_is_refused(ledger: Ledger) -> None:
+def test_a_cpr_number_as_a_recipient_is_refused(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     message = invalid(case, "consent.give", "recipients.0", given_by=[{"role": "citizen"}],
                       purpose=PURPOSE, recipients=["010190-1234@borger"], categories=HEALTH)

@@ -1,7 +1,8 @@
 """The log itself: notes, corrections that point at an earlier entry, and what every command's
 fields must be (SPEC §1, §3, §8, §10).
 
-Every test runs on an SQLite file and on PostgreSQL. Refusals are checked for the rule's
+Every test runs on the domain in memory (``DomainLedger``: decide and fold, no database);
+what storage decides is tested in tests/integration. Refusals are checked for the rule's
 code, one clear sentence naming the rule or field, and an unchanged log.
 
 | SPEC rule (§) | tests |
@@ -16,7 +17,7 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 | | test_a_correction_position_must_be_a_whole_number_from_1 |
 | | test_a_correction_needs_a_text_and_a_reason |
 | | test_a_correction_by_someone_outside_the_case_is_refused |
-| | test_a_correction_on_an_unknown_case_is_refused |
+| | test_a_correction_on_an_unknown_case_is_refused (in tests/integration/test_text_is_data.py) |
 | "Every command names its actor ... person@org" (§3, §10) | |
 | | test_the_actor_is_stored_as_person_at_org_in_lower_case |
 | | test_an_actor_not_written_person_at_org_is_invalid |
@@ -24,22 +25,20 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 | | test_a_business_time_that_is_not_a_time_is_invalid |
 | "Danish letters, long texts and odd Unicode are data, not errors" (§10) | |
 | | test_danish_letters_long_texts_and_odd_unicode_in_a_note_are_data |
+| | (moved to tests/integration/test_text_is_data.py: storage keeps the text) |
 | | test_a_note_over_the_length_limit_or_with_nul_is_invalid |
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
 
-import pytest
-
-from stafet import CaseNotFound, Ledger
 from tests.helpers import HOLDER, SOCIAL, VOLUNTEER, Scenario
-from tests.rules._plan_support import invalid, only_event, refused, stored
+from tests.rules._domain import DomainLedger
+from tests.rules._plan_support import invalid, only_event, refused
 
 
-def case_with_note(ledger: Ledger) -> Scenario:
+def case_with_note(ledger: DomainLedger) -> Scenario:
     """An adult's case: 1 CaseOpened, 2 SOCIAL joined, 3 a note by SOCIAL."""
     case = Scenario(ledger)
     case.join(SOCIAL)
@@ -50,7 +49,7 @@ def case_with_note(ledger: Ledger) -> Scenario:
 # -- notes ---------------------------------------------------------------------------------
 
 
-def test_a_note_is_logged_with_its_author_and_times(ledger: Ledger) -> None:
+def test_a_note_is_logged_with_its_author_and_times(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     before = datetime.now(UTC)
@@ -67,7 +66,7 @@ def test_a_note_is_logged_with_its_author_and_times(ledger: Ledger) -> None:
     assert case.state.version == 4
 
 
-def test_a_note_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_a_note_by_someone_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     refused(case, "note", "participant.unknown",
             r"dorte@frivilligcenter \(you\) is not an active participant of this case",
@@ -77,7 +76,7 @@ def test_a_note_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
             actor=SOCIAL, text="Et notat efter jeg gik.")
 
 
-def test_a_blank_note_is_invalid(ledger: Ledger) -> None:
+def test_a_blank_note_is_invalid(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     invalid(case, "note", "text")
     invalid(case, "note", "text", text="")
@@ -88,7 +87,7 @@ def test_a_blank_note_is_invalid(ledger: Ledger) -> None:
 # -- corrections ---------------------------------------------------------------------------
 
 
-def test_a_correction_references_an_earlier_position_and_leaves_it_unchanged(ledger: Ledger) -> None:
+def test_a_correction_references_an_earlier_position_and_leaves_it_unchanged(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     original = [e.model_dump() for e in ledger.history(case.case_id)]
     result = case.do("correct", actor=SOCIAL, position=3,
@@ -105,7 +104,7 @@ def test_a_correction_references_an_earlier_position_and_leaves_it_unchanged(led
     assert history[2].data() == {"text": "Borgeren mødte ikke op tirsdag."}
 
 
-def test_a_correction_of_a_position_that_does_not_exist_is_refused(ledger: Ledger) -> None:
+def test_a_correction_of_a_position_that_does_not_exist_is_refused(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     refused(case, "correct", "correct.position",
             r"there is no entry at position 99; this case has 3 entries",
@@ -115,14 +114,14 @@ def test_a_correction_of_a_position_that_does_not_exist_is_refused(ledger: Ledge
             position=4, correction="Rettelse", reason="Fejl")
 
 
-def test_a_correction_position_must_be_a_whole_number_from_1(ledger: Ledger) -> None:
+def test_a_correction_position_must_be_a_whole_number_from_1(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     for position in (0, -3, 1.5, "tre"):
         invalid(case, "correct", "position", position=position, correction="Rettelse", reason="Fejl")
     invalid(case, "correct", "position", correction="Rettelse", reason="Fejl")
 
 
-def test_a_correction_needs_a_text_and_a_reason(ledger: Ledger) -> None:
+def test_a_correction_needs_a_text_and_a_reason(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     invalid(case, "correct", "correction", position=3, reason="Fejl")
     invalid(case, "correct", "correction", position=3, correction="  ", reason="Fejl")
@@ -130,33 +129,22 @@ def test_a_correction_needs_a_text_and_a_reason(ledger: Ledger) -> None:
     invalid(case, "correct", "reason", position=3, correction="Rettelse", reason="")
 
 
-def test_a_correction_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_a_correction_by_someone_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     refused(case, "correct", "participant.unknown", r"dorte@frivilligcenter \(you\) is not an active",
             actor=VOLUNTEER, position=3, correction="Rettelse", reason="Fejl")
 
 
-def test_a_correction_on_an_unknown_case_is_refused(ledger: Ledger) -> None:
-    case = case_with_note(ledger)
-    before = stored(case)
-    missing = uuid4()
-    with pytest.raises(CaseNotFound, match=rf"there is no case {missing}"):
-        ledger.run("correct", {"actor": HOLDER, "case_id": missing, "position": 1,
-                               "correction": "Rettelse", "reason": "Fejl"})
-    assert stored(case) == before
-    assert ledger.case_ids() == [case.case_id]
-
-
 # -- actors and times ----------------------------------------------------------------------
 
 
-def test_the_actor_is_stored_as_person_at_org_in_lower_case(ledger: Ledger) -> None:
+def test_the_actor_is_stored_as_person_at_org_in_lower_case(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     result = case.do("note", actor="  Bo@SocialCenter ", text="Skrevet med store bogstaver")
     assert only_event(case, result, "NoteLogged").actor == SOCIAL
 
 
-def test_an_actor_not_written_person_at_org_is_invalid(ledger: Ledger) -> None:
+def test_an_actor_not_written_person_at_org_is_invalid(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     for actor in ("bo", "bo@", "@socialcenter", "bo@social center", "bo@social@center", ""):
         message = invalid(case, "note", "actor", actor=actor, text="Notat")
@@ -164,7 +152,7 @@ def test_an_actor_not_written_person_at_org_is_invalid(ledger: Ledger) -> None:
             assert "person@org" in message
 
 
-def test_a_business_time_that_is_not_a_time_is_invalid(ledger: Ledger) -> None:
+def test_a_business_time_that_is_not_a_time_is_invalid(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     for occurred_at in ("i går", "2026-02-30T10:00", "2026-11-02T25:00"):
         invalid(case, "note", "occurred_at", text="Notat", occurred_at=occurred_at)
@@ -173,26 +161,7 @@ def test_a_business_time_that_is_not_a_time_is_invalid(ledger: Ledger) -> None:
 # -- §10: text is data ---------------------------------------------------------------------
 
 
-def test_danish_letters_long_texts_and_odd_unicode_in_a_note_are_data(
-    ledger: Ledger, db_url: str
-) -> None:
-    case = case_with_note(ledger)
-    texts = [
-        "Æ Ø Å æ ø å – Ærøskøbing, Brønshøj, Sønderjylland",
-        "👨‍👩‍👧‍👦 🇩🇰 e\u0301 \u202eRTL\u202c zero\u200bwidth \ufeffBOM ẞ ǅ 𝔘 "
-        "\u0627\u0644\u0639\u0631\u0628\u064a\u0629",
-        ("Langt notat om forløbet; " * 9000)[:200_000].strip(),
-    ]
-    for text in texts:
-        case.do("note", text=text)
-
-    with Ledger(db_url) as again:  # read back from storage, not from this process's memory
-        notes = [e.data()["text"] for e in again.history(case.case_id)[3:]]
-    assert notes == texts
-    assert len(notes[2]) == len(texts[2]) > 199_000
-
-
-def test_a_note_over_the_length_limit_or_with_nul_is_invalid(ledger: Ledger) -> None:
+def test_a_note_over_the_length_limit_or_with_nul_is_invalid(ledger: DomainLedger) -> None:
     case = case_with_note(ledger)
     assert "200000" in invalid(case, "note", "text", text="å" * 200_001)
     assert "NUL" in invalid(case, "note", "text", text="før\x00efter")

@@ -1,6 +1,7 @@
 """Meetings and the agreements made at them (SPEC §7).
 
-Every test runs on an SQLite file and on PostgreSQL. Refusals are checked for the rule's
+Every test runs on the domain in memory (``DomainLedger``: decide and fold, no database);
+what storage decides is tested in tests/integration. Refusals are checked for the rule's
 code, one clear sentence naming the rule or field, and an unchanged log.
 
 | SPEC rule (§) | tests |
@@ -43,8 +44,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from stafet import Ledger, Policy
+from stafet import Policy
 from tests.helpers import ADDICTION, CITIZEN, HOLDER, SOCIAL, Scenario, soon
+from tests.rules._domain import DomainLedger
 from tests.rules._plan_support import MONDAY, Clock, events_of, invalid, only_event, refused
 
 NOT_HOLDER = r"only the holder \(anne@jobcenter\) can"
@@ -54,7 +56,7 @@ def in_days(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
-def meeting_case(ledger: Ledger, starts_at: str | None = None, accept: bool = True) -> Scenario:
+def meeting_case(ledger: DomainLedger, starts_at: str | None = None, accept: bool = True) -> Scenario:
     """An adult's case with SOCIAL and the citizen in it, and meeting M1 convened."""
     case = Scenario(ledger)
     case.join(SOCIAL)
@@ -76,7 +78,7 @@ def hold(case: Scenario, **extra: object) -> None:
 
 
 def test_the_holder_convenes_a_meeting_with_time_place_invitees_agenda_and_needs(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
@@ -97,7 +99,7 @@ def test_the_holder_convenes_a_meeting_with_time_place_invitees_agenda_and_needs
     assert (meeting.status, meeting.kind, meeting.minutes_sent) == ("convened", "coordinating", False)
 
 
-def test_only_the_holder_convenes_a_meeting(ledger: Ledger) -> None:
+def test_only_the_holder_convenes_a_meeting(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     refused(case, "meeting.convene", "baton.not_holder", NOT_HOLDER + r" convene a meeting",
@@ -106,7 +108,7 @@ def test_only_the_holder_convenes_a_meeting(ledger: Ledger) -> None:
     assert case.state.meetings == {}
 
 
-def test_inviting_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_inviting_someone_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     refused(case, "meeting.convene", "participant.unknown",
@@ -114,7 +116,7 @@ def test_inviting_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
             place="Rådhuset", invited=[SOCIAL, ADDICTION], agenda=["Velkomst"])
 
 
-def test_a_meeting_without_invitees_agenda_or_a_valid_time_is_invalid(ledger: Ledger) -> None:
+def test_a_meeting_without_invitees_agenda_or_a_valid_time_is_invalid(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     good = {"starts_at": in_days(7), "place": "Rådhuset", "invited": [SOCIAL], "agenda": ["Velkomst"]}
@@ -132,7 +134,7 @@ def test_a_meeting_without_invitees_agenda_or_a_valid_time_is_invalid(ledger: Le
 # -- the agenda ----------------------------------------------------------------------------
 
 
-def test_an_agenda_change_in_good_time_is_not_flagged(clocked_ledger: Ledger) -> None:
+def test_an_agenda_change_in_good_time_is_not_flagged(clocked_ledger: DomainLedger) -> None:
     case = meeting_case(clocked_ledger, starts_at="2026-03-09T10:00:00")  # a week ahead
     result = case.do("meeting.agenda", meeting_id="m1", agenda=["Velkomst", "Bolig", "Job"])
 
@@ -143,7 +145,7 @@ def test_an_agenda_change_in_good_time_is_not_flagged(clocked_ledger: Ledger) ->
 
 
 def test_an_agenda_change_later_than_2_days_before_is_allowed_but_flagged(
-    clocked_ledger: Ledger,
+    clocked_ledger: DomainLedger,
 ) -> None:
     case = meeting_case(clocked_ledger, starts_at="2026-03-03T14:00:00")  # tomorrow afternoon
     result = case.do("meeting.agenda", meeting_id="M1", agenda=["Velkomst", "Akut: bolig"])
@@ -154,7 +156,7 @@ def test_an_agenda_change_later_than_2_days_before_is_allowed_but_flagged(
     assert meeting.late_agenda_changes == 1 and meeting.status == "convened"
 
 
-def test_the_late_agenda_boundary_is_exactly_2_days(clocked_ledger: Ledger, clock: Clock) -> None:
+def test_the_late_agenda_boundary_is_exactly_2_days(clocked_ledger: DomainLedger, clock: Clock) -> None:
     case = meeting_case(clocked_ledger, starts_at="2026-03-05T10:00:00")
     clock.now = MONDAY + timedelta(days=1)  # Tuesday 10:00: exactly 2 days before
     on_time = case.do("meeting.agenda", meeting_id="M1", agenda=["Velkomst", "Bolig"])
@@ -166,21 +168,21 @@ def test_the_late_agenda_boundary_is_exactly_2_days(clocked_ledger: Ledger, cloc
     assert case.state.meetings["M1"].late_agenda_changes == 1
 
 
-def test_the_late_agenda_limit_is_a_policy_setting(db_url: str) -> None:
-    with Ledger(db_url, policy=Policy(late_agenda_days=5), clock=Clock(MONDAY)) as five_days:
-        case = meeting_case(five_days, starts_at="2026-03-05T10:00:00")  # 3 days ahead
-        result = case.do("meeting.agenda", meeting_id="M1", agenda=["Velkomst", "Bolig"])
-        assert only_event(case, result, "MeetingAgendaChanged").data()["late"] is True
+def test_the_late_agenda_limit_is_a_policy_setting() -> None:
+    five_days = DomainLedger(policy=Policy(late_agenda_days=5), clock=Clock(MONDAY))
+    case = meeting_case(five_days, starts_at="2026-03-05T10:00:00")  # 3 days ahead
+    result = case.do("meeting.agenda", meeting_id="M1", agenda=["Velkomst", "Bolig"])
+    assert only_event(case, result, "MeetingAgendaChanged").data()["late"] is True
 
 
-def test_only_the_holder_changes_the_agenda(ledger: Ledger) -> None:
+def test_only_the_holder_changes_the_agenda(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     refused(case, "meeting.agenda", "baton.not_holder", NOT_HOLDER + r" change a meeting's agenda",
             actor=SOCIAL, meeting_id="M1", agenda=["Noget andet"])
     assert case.state.meetings["M1"].agenda == ["Velkomst", "Borgerens ønsker"]
 
 
-def test_the_agenda_of_a_held_or_cancelled_meeting_cannot_change(ledger: Ledger) -> None:
+def test_the_agenda_of_a_held_or_cancelled_meeting_cannot_change(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     hold(case)
     refused(case, "meeting.agenda", "meeting.status", r"meeting M1 is already held",
@@ -192,7 +194,7 @@ def test_the_agenda_of_a_held_or_cancelled_meeting_cannot_change(ledger: Ledger)
             meeting_id="M2", agenda=["For sent"])
 
 
-def test_an_empty_agenda_is_invalid(ledger: Ledger) -> None:
+def test_an_empty_agenda_is_invalid(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     invalid(case, "meeting.agenda", "agenda", meeting_id="M1", agenda=[])
 
@@ -200,7 +202,7 @@ def test_an_empty_agenda_is_invalid(ledger: Ledger) -> None:
 # -- holding -------------------------------------------------------------------------------
 
 
-def test_a_held_meeting_records_attendees_minutes_decisions_and_agreements(ledger: Ledger) -> None:
+def test_a_held_meeting_records_attendees_minutes_decisions_and_agreements(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     case.do("goal.set", level="overall", text="Stabil bolig")
     result = case.do(
@@ -231,7 +233,7 @@ def test_a_held_meeting_records_attendees_minutes_decisions_and_agreements(ledge
 
 
 def test_an_agreement_at_a_meeting_needs_a_responsible_participant_and_a_due_date(
-    ledger: Ledger,
+    ledger: DomainLedger,
 ) -> None:
     case = meeting_case(ledger)
     base = {"meeting_id": "M1", "attendees": [HOLDER, SOCIAL], "minutes": "Referat"}
@@ -249,7 +251,7 @@ def test_an_agreement_at_a_meeting_needs_a_responsible_participant_and_a_due_dat
     assert state.meetings["M1"].status == "convened" and state.agreements == {}
 
 
-def test_agreements_at_a_meeting_come_after_the_plan_is_accepted(ledger: Ledger) -> None:
+def test_agreements_at_a_meeting_come_after_the_plan_is_accepted(ledger: DomainLedger) -> None:
     case = meeting_case(ledger, accept=False)
     refused(case, "meeting.hold", "plan.not_accepted", r"plan has not been accepted",
             meeting_id="M1", attendees=[HOLDER], minutes="Referat",
@@ -258,7 +260,7 @@ def test_agreements_at_a_meeting_come_after_the_plan_is_accepted(ledger: Ledger)
     assert case.state.meetings["M1"].status == "held" and case.state.agreements == {}
 
 
-def test_a_meeting_logged_the_day_after_carries_its_business_time(ledger: Ledger) -> None:
+def test_a_meeting_logged_the_day_after_carries_its_business_time(ledger: DomainLedger) -> None:
     case = meeting_case(ledger, starts_at=in_days(-1))
     yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
     result = case.do("meeting.hold", meeting_id="M1", attendees=[HOLDER], minutes="Referat",
@@ -268,19 +270,19 @@ def test_a_meeting_logged_the_day_after_carries_its_business_time(ledger: Ledger
         assert event.occurred_at == yesterday and event.recorded_at > yesterday
 
 
-def test_an_attendee_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_an_attendee_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     refused(case, "meeting.hold", "participant.unknown", r"carl@misbrugscenter is not an active",
             meeting_id="M1", attendees=[HOLDER, ADDICTION], minutes="Referat")
 
 
-def test_only_the_holder_records_a_meeting_as_held(ledger: Ledger) -> None:
+def test_only_the_holder_records_a_meeting_as_held(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     refused(case, "meeting.hold", "baton.not_holder", NOT_HOLDER + r" record a meeting as held",
             actor=SOCIAL, meeting_id="M1", attendees=[SOCIAL], minutes="Referat")
 
 
-def test_a_meeting_is_held_only_once_and_never_after_it_is_cancelled(ledger: Ledger) -> None:
+def test_a_meeting_is_held_only_once_and_never_after_it_is_cancelled(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     hold(case)
     refused(case, "meeting.hold", "meeting.status", r"meeting M1 is already held",
@@ -292,7 +294,7 @@ def test_a_meeting_is_held_only_once_and_never_after_it_is_cancelled(ledger: Led
             meeting_id="M2", attendees=[HOLDER], minutes="Referat")
 
 
-def test_a_held_meeting_needs_attendees_and_minutes(ledger: Ledger) -> None:
+def test_a_held_meeting_needs_attendees_and_minutes(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     invalid(case, "meeting.hold", "attendees", meeting_id="M1", attendees=[], minutes="Referat")
     invalid(case, "meeting.hold", "minutes", meeting_id="M1", attendees=[HOLDER], minutes=" ")
@@ -302,7 +304,7 @@ def test_a_held_meeting_needs_attendees_and_minutes(ledger: Ledger) -> None:
 # -- cancelling ----------------------------------------------------------------------------
 
 
-def test_a_convened_meeting_is_cancelled_with_a_reason(ledger: Ledger) -> None:
+def test_a_convened_meeting_is_cancelled_with_a_reason(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     result = case.do("meeting.cancel", meeting_id="M1", reason="Borgeren er syg")
     assert only_event(case, result, "MeetingCancelled").data() == {
@@ -310,7 +312,7 @@ def test_a_convened_meeting_is_cancelled_with_a_reason(ledger: Ledger) -> None:
     assert case.state.meetings["M1"].status == "cancelled"
 
 
-def test_a_held_meeting_cannot_be_cancelled(ledger: Ledger) -> None:
+def test_a_held_meeting_cannot_be_cancelled(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     invalid(case, "meeting.cancel", "reason", meeting_id="M1")
     refused(case, "meeting.cancel", "baton.not_holder", NOT_HOLDER + r" cancel a meeting",
@@ -324,7 +326,7 @@ def test_a_held_meeting_cannot_be_cancelled(ledger: Ledger) -> None:
 # -- minutes -------------------------------------------------------------------------------
 
 
-def test_minutes_of_a_held_meeting_are_marked_as_sent(ledger: Ledger) -> None:
+def test_minutes_of_a_held_meeting_are_marked_as_sent(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     hold(case)
     result = case.do("meeting.minutes-sent", meeting_id="M1")
@@ -338,7 +340,7 @@ def test_minutes_of_a_held_meeting_are_marked_as_sent(ledger: Ledger) -> None:
     assert only_event(other, explicit, "MinutesSent").data()["recipients"] == [CITIZEN]
 
 
-def test_minutes_of_a_meeting_not_held_cannot_be_sent(ledger: Ledger) -> None:
+def test_minutes_of_a_meeting_not_held_cannot_be_sent(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     refused(case, "meeting.minutes-sent", "meeting.not_held", r"meeting M1 has not been held",
             meeting_id="M1")
@@ -348,7 +350,7 @@ def test_minutes_of_a_meeting_not_held_cannot_be_sent(ledger: Ledger) -> None:
     assert case.state.meetings["M1"].minutes_sent is False
 
 
-def test_minutes_are_marked_as_sent_only_once(ledger: Ledger) -> None:
+def test_minutes_are_marked_as_sent_only_once(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     hold(case)
     case.do("meeting.minutes-sent", meeting_id="M1")
@@ -356,7 +358,7 @@ def test_minutes_are_marked_as_sent_only_once(ledger: Ledger) -> None:
             meeting_id="M1")
 
 
-def test_only_the_holder_marks_minutes_as_sent(ledger: Ledger) -> None:
+def test_only_the_holder_marks_minutes_as_sent(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     hold(case)
     refused(case, "meeting.minutes-sent", "baton.not_holder", NOT_HOLDER + r" mark minutes as sent",
@@ -366,7 +368,7 @@ def test_only_the_holder_marks_minutes_as_sent(ledger: Ledger) -> None:
     assert case.state.meetings["M1"].minutes_sent is False
 
 
-def test_an_unknown_meeting_is_refused(ledger: Ledger) -> None:
+def test_an_unknown_meeting_is_refused(ledger: DomainLedger) -> None:
     case = meeting_case(ledger)
     for name, fields in [
         ("meeting.agenda", {"agenda": ["Velkomst"]}),

@@ -1,6 +1,7 @@
 """The plan (SPEC §5): acceptance first, then the five sections, and linked sector plans.
 
-Every test runs on an SQLite file and on PostgreSQL. Refusals are checked for the rule's
+Every test runs on the domain in memory (``DomainLedger``: decide and fold, no database);
+what storage decides is tested in tests/integration. Refusals are checked for the rule's
 code, one clear sentence naming the rule or field, and an unchanged log.
 
 | SPEC rule (§) | tests |
@@ -59,20 +60,21 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 | | test_someone_outside_the_case_cannot_write_the_plan |
 | "Danish letters, long texts and odd Unicode are data, not errors" (§10) | |
 | | test_danish_letters_long_texts_and_odd_unicode_in_the_plan_are_data |
+| | (moved to tests/integration/test_text_is_data.py: storage keeps the text) |
 | | test_a_plan_text_over_the_limit_or_with_nul_is_invalid |
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from stafet import Ledger, Policy
+from stafet import Policy
 from stafet.domain.events import ConsentGiver
 from tests.helpers import HOLDER, SOCIAL, VOLUNTEER, Scenario, soon
+from tests.rules._domain import DomainLedger
 from tests.rules._plan_support import invalid, only_event, refused
 
 STRICT = Policy(youth_consent_rule="barnets_lov_110")
@@ -80,13 +82,12 @@ NOT_ACCEPTED = r"plan has not been accepted"
 
 
 @pytest.fixture
-def strict_ledger(db_url: str) -> Iterator[Ledger]:
+def strict_ledger() -> DomainLedger:
     """A ledger whose youth rule is Barnets Lov § 110 (custody holder, and youth from 16)."""
-    with Ledger(db_url, policy=STRICT) as the_ledger:
-        yield the_ledger
+    return DomainLedger(policy=STRICT)
 
 
-def accepted_case(ledger: Ledger) -> Scenario:
+def accepted_case(ledger: DomainLedger) -> Scenario:
     """An adult's case with SOCIAL in it and the plan accepted by the citizen."""
     case = Scenario(ledger)
     case.join(SOCIAL)
@@ -101,7 +102,7 @@ def yesterday() -> str:
 # -- acceptance ----------------------------------------------------------------------------
 
 
-def test_accepting_the_plan_opens_it_for_the_five_sections(ledger: Ledger) -> None:
+def test_accepting_the_plan_opens_it_for_the_five_sections(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     result = case.do("plan.accept", accepted_by=[{"role": "citizen", "name": "Mette Ørsted"}],
@@ -136,20 +137,20 @@ SECTIONS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("name", list(SECTIONS))
-def test_a_plan_section_before_acceptance_is_refused(ledger: Ledger, name: str) -> None:
+def test_a_plan_section_before_acceptance_is_refused(ledger: DomainLedger, name: str) -> None:
     case = Scenario(ledger)
     case.join(SOCIAL)
     refused(case, name, "plan.not_accepted", NOT_ACCEPTED, **SECTIONS[name])
     assert case.state.plan_acceptance is None
 
 
-def test_the_plan_is_accepted_only_once(ledger: Ledger) -> None:
+def test_the_plan_is_accepted_only_once(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "plan.accept", "plan.accepted", r"already been accepted",
             accepted_by=[{"role": "citizen"}])
 
 
-def test_a_guardian_or_lasting_power_of_attorney_accepts_an_adults_plan(ledger: Ledger) -> None:
+def test_a_guardian_or_lasting_power_of_attorney_accepts_an_adults_plan(ledger: DomainLedger) -> None:
     for role in ("guardian", "lasting_power_of_attorney"):
         case = Scenario(ledger)
         case.do("plan.accept", accepted_by=[{"role": role}])
@@ -157,14 +158,14 @@ def test_a_guardian_or_lasting_power_of_attorney_accepts_an_adults_plan(ledger: 
         assert acceptance is not None and [g.role for g in acceptance.accepted_by] == [role]
 
 
-def test_a_custody_holder_cannot_accept_an_adults_plan(ledger: Ledger) -> None:
+def test_a_custody_holder_cannot_accept_an_adults_plan(ledger: DomainLedger) -> None:
     case = Scenario(ledger)
     refused(case, "plan.accept", "consent.giver", r"for an adult",
             accepted_by=[{"role": "custody_holder"}])
     assert case.state.plan_acceptance is None
 
 
-def test_custody_holders_accept_a_childs_plan(ledger: Ledger) -> None:
+def test_custody_holders_accept_a_childs_plan(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     case.do("plan.accept", accepted_by=[{"role": "custody_holder", "name": "Mor"},
                                         {"role": "custody_holder", "name": "Far"}])
@@ -174,25 +175,25 @@ def test_custody_holders_accept_a_childs_plan(ledger: Ledger) -> None:
         ("custody_holder", "Mor"), ("custody_holder", "Far")]
 
 
-def test_the_citizen_role_cannot_accept_a_childs_plan(ledger: Ledger) -> None:
+def test_the_citizen_role_cannot_accept_a_childs_plan(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     refused(case, "plan.accept", "consent.giver", r"for a child", accepted_by=[{"role": "citizen"}])
 
 
-def test_ds_rule_a_youth_of_15_accepts_their_own_plan(ledger: Ledger) -> None:
+def test_ds_rule_a_youth_of_15_accepts_their_own_plan(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     case.do("plan.accept", accepted_by=[{"role": "youth"}], subject_age=15)
     acceptance = case.state.plan_acceptance
     assert acceptance is not None and [g.role for g in acceptance.accepted_by] == ["youth"]
 
 
-def test_ds_rule_a_youth_of_14_alone_cannot_accept(ledger: Ledger) -> None:
+def test_ds_rule_a_youth_of_14_alone_cannot_accept(ledger: DomainLedger) -> None:
     case = Scenario(ledger, subject_kind="child")
     refused(case, "plan.accept", "consent.youth_rule", r"from the age of 15",
             accepted_by=[{"role": "youth"}], subject_age=14)
 
 
-def test_strict_rule_a_youth_of_16_accepts_with_the_custody_holder(strict_ledger: Ledger) -> None:
+def test_strict_rule_a_youth_of_16_accepts_with_the_custody_holder(strict_ledger: DomainLedger) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     case.do("plan.accept", accepted_by=[{"role": "custody_holder"}, {"role": "youth"}],
             subject_age=16)
@@ -201,7 +202,7 @@ def test_strict_rule_a_youth_of_16_accepts_with_the_custody_holder(strict_ledger
     assert [g.role for g in acceptance.accepted_by] == ["custody_holder", "youth"]
 
 
-def test_strict_rule_a_youth_of_16_alone_cannot_accept(strict_ledger: Ledger) -> None:
+def test_strict_rule_a_youth_of_16_alone_cannot_accept(strict_ledger: DomainLedger) -> None:
     case = Scenario(strict_ledger, subject_kind="child")
     refused(case, "plan.accept", "consent.youth_rule", r"Barnets Lov § 110.*custody holder",
             accepted_by=[{"role": "youth"}], subject_age=16)
@@ -212,7 +213,7 @@ def test_strict_rule_a_youth_of_16_alone_cannot_accept(strict_ledger: Ledger) ->
 # -- 1. summary ----------------------------------------------------------------------------
 
 
-def test_the_summary_is_written_and_a_new_one_keeps_the_old_in_history(ledger: Ledger) -> None:
+def test_the_summary_is_written_and_a_new_one_keeps_the_old_in_history(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     first = case.do("plan.summary", text="Bor alene, ledig i to år.")
     case.do("plan.summary", text="Er flyttet til en bostøtte-bolig.")
@@ -223,7 +224,7 @@ def test_the_summary_is_written_and_a_new_one_keeps_the_old_in_history(ledger: L
     assert ledger.get_case(case.case_id, version=first.version).summary == "Bor alene, ledig i to år."
 
 
-def test_a_blank_summary_is_invalid(ledger: Ledger) -> None:
+def test_a_blank_summary_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     invalid(case, "plan.summary", "text", text="   ")
     invalid(case, "plan.summary", "text")
@@ -233,7 +234,7 @@ def test_a_blank_summary_is_invalid(ledger: Ledger) -> None:
 # -- 2. goals ------------------------------------------------------------------------------
 
 
-def test_goals_form_an_overall_sub_progression_tree(ledger: Ledger) -> None:
+def test_goals_form_an_overall_sub_progression_tree(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="I uddannelse inden et år", target_date=soon(365))
     case.do("goal.set", level="sub", text="Stabil bolig", parent_id="G1")
@@ -261,7 +262,7 @@ def test_goals_form_an_overall_sub_progression_tree(ledger: Ledger) -> None:
          "sub-under-sub", "unknown-parent"],
 )
 def test_a_goal_with_the_wrong_parent_is_refused(
-    ledger: Ledger, level: str, parent_id: str | None, code: str, pattern: str
+    ledger: DomainLedger, level: str, parent_id: str | None, code: str, pattern: str
 ) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="I uddannelse")
@@ -271,12 +272,12 @@ def test_a_goal_with_the_wrong_parent_is_refused(
     assert list(case.state.goals) == ["G1", "G2"]
 
 
-def test_a_goal_of_an_unknown_level_is_invalid(ledger: Ledger) -> None:
+def test_a_goal_of_an_unknown_level_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     invalid(case, "goal.set", "level", level="main", text="Et mål")
 
 
-def test_revising_a_goal_keeps_the_old_text_in_the_history(ledger: Ledger) -> None:
+def test_revising_a_goal_keeps_the_old_text_in_the_history(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     set_ = case.do("goal.set", level="overall", text="Fuldtidsjob inden et år")
     revised = case.do("goal.revise", goal_id="G1", text="Deltidsjob inden et år",
@@ -292,20 +293,20 @@ def test_revising_a_goal_keeps_the_old_text_in_the_history(ledger: Ledger) -> No
         "Fuldtidsjob inden et år")
 
 
-def test_revising_a_goal_to_the_same_text_is_refused(ledger: Ledger) -> None:
+def test_revising_a_goal_to_the_same_text_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="Fuldtidsjob inden et år")
     refused(case, "goal.revise", "goal.unchanged", r"G1 already reads",
             goal_id="G1", text="Fuldtidsjob inden et år", reason="Ingen")
 
 
-def test_revising_an_unknown_goal_is_refused(ledger: Ledger) -> None:
+def test_revising_an_unknown_goal_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "goal.revise", "goal.unknown", r"no goal G1",
             goal_id="G1", text="Nyt mål", reason="Ingen")
 
 
-def test_a_goal_status_change_is_recorded(ledger: Ledger) -> None:
+def test_a_goal_status_change_is_recorded(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="Stabil bolig")
     result = case.do("goal.status", goal_id="G1", status="achieved", note="Har fået nøgle")
@@ -313,7 +314,7 @@ def test_a_goal_status_change_is_recorded(ledger: Ledger) -> None:
     assert case.state.goals["G1"].status == "achieved"
 
 
-def test_setting_a_goal_to_its_current_status_is_refused(ledger: Ledger) -> None:
+def test_setting_a_goal_to_its_current_status_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="Stabil bolig")
     refused(case, "goal.status", "goal.unchanged", r"G1 is already open", goal_id="G1", status="open")
@@ -323,7 +324,7 @@ def test_setting_a_goal_to_its_current_status_is_refused(ledger: Ledger) -> None
 # -- 3. efforts ----------------------------------------------------------------------------
 
 
-def test_an_effort_records_law_paragraph_provider_and_period(ledger: Ledger) -> None:
+def test_an_effort_records_law_paragraph_provider_and_period(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="I job")
     result = case.do("effort.plan", title="Mentorstøtte", law="LAB", paragraph="§ 31b",
@@ -339,7 +340,7 @@ def test_an_effort_records_law_paragraph_provider_and_period(ledger: Ledger) -> 
     assert effort.goal_ids == ["G1"] and effort.status == "planned"
 
 
-def test_an_effort_without_law_or_paragraph_is_invalid(ledger: Ledger) -> None:
+def test_an_effort_without_law_or_paragraph_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     base = {"title": "Mentorstøtte", "law": "LAB", "paragraph": "§ 31", "provider": SOCIAL}
     invalid(case, "effort.plan", "law", **{**base, "law": " "})
@@ -347,19 +348,19 @@ def test_an_effort_without_law_or_paragraph_is_invalid(ledger: Ledger) -> None:
     assert case.state.efforts == {}
 
 
-def test_an_effort_by_a_provider_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_an_effort_by_a_provider_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "effort.plan", "participant.unknown", r"ny@udbyder is not an active participant",
             title="Mentorstøtte", law="LAB", paragraph="§ 31", provider="ny@udbyder")
 
 
-def test_an_effort_for_an_unknown_goal_is_refused(ledger: Ledger) -> None:
+def test_an_effort_for_an_unknown_goal_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "effort.plan", "goal.unknown", r"no goal G7",
             title="Mentorstøtte", law="LAB", paragraph="§ 31", provider=SOCIAL, goal_ids=["G7"])
 
 
-def test_an_effort_period_ending_before_it_starts_is_invalid(ledger: Ledger) -> None:
+def test_an_effort_period_ending_before_it_starts_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     message = invalid(case, "effort.plan", "ends_on", title="Mentorstøtte", law="LAB",
                       paragraph="§ 31", provider=SOCIAL, starts_on="2027-05-01",
@@ -367,7 +368,7 @@ def test_an_effort_period_ending_before_it_starts_is_invalid(ledger: Ledger) -> 
     assert "must not be before starts_on" in message
 
 
-def test_an_effort_status_change_is_recorded(ledger: Ledger) -> None:
+def test_an_effort_status_change_is_recorded(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("effort.plan", title="Mentorstøtte", law="LAB", paragraph="§ 31", provider=SOCIAL)
     result = case.do("effort.status", actor=SOCIAL, effort_id="E1", status="started")
@@ -376,7 +377,7 @@ def test_an_effort_status_change_is_recorded(ledger: Ledger) -> None:
     assert case.state.efforts["E1"].status == "started"
 
 
-def test_setting_an_effort_to_its_current_status_is_refused(ledger: Ledger) -> None:
+def test_setting_an_effort_to_its_current_status_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("effort.plan", title="Mentorstøtte", law="LAB", paragraph="§ 31", provider=SOCIAL)
     refused(case, "effort.status", "effort.unchanged", r"E1 is already planned",
@@ -388,7 +389,7 @@ def test_setting_an_effort_to_its_current_status_is_refused(ledger: Ledger) -> N
 # -- 4. agreements -------------------------------------------------------------------------
 
 
-def test_an_agreement_records_who_does_what_by_when(ledger: Ledger) -> None:
+def test_an_agreement_records_who_does_what_by_when(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="I job")
     result = case.do("agreement.make", text="Finder en praktikplads", responsible=SOCIAL,
@@ -402,20 +403,20 @@ def test_an_agreement_records_who_does_what_by_when(ledger: Ledger) -> None:
     assert agreement.status == "open" and agreement.meeting_id is None
 
 
-def test_an_agreement_with_a_responsible_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_an_agreement_with_a_responsible_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "agreement.make", "participant.unknown", r"carl@misbrugscenter is not an active",
             text="Finder en praktikplads", responsible="carl@misbrugscenter", due_on=soon())
 
 
-def test_an_agreement_due_before_today_is_refused(ledger: Ledger) -> None:
+def test_an_agreement_due_before_today_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "agreement.make", "agreement.due", r"due_on is before",
             text="Finder en praktikplads", responsible=SOCIAL, due_on=yesterday())
     assert case.state.agreements == {}
 
 
-def test_an_agreement_without_responsible_or_due_date_is_invalid(ledger: Ledger) -> None:
+def test_an_agreement_without_responsible_or_due_date_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     text = "Finder en praktikplads"
     invalid(case, "agreement.make", "due_on", text=text, responsible=SOCIAL)
@@ -430,7 +431,7 @@ def test_an_agreement_without_responsible_or_due_date_is_invalid(ledger: Ledger)
     assert case.state.agreements == {}
 
 
-def test_agreements_are_completed_cancelled_and_reassigned(ledger: Ledger) -> None:
+def test_agreements_are_completed_cancelled_and_reassigned(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     for text in ("Ringer til lægen", "Søger bolig", "Finder praktik"):
         case.do("agreement.make", text=text, responsible=SOCIAL, due_on=soon())
@@ -450,7 +451,7 @@ def test_agreements_are_completed_cancelled_and_reassigned(ledger: Ledger) -> No
     assert agreements["A3"].replaced_by == "A4" and agreements["A4"].responsible == HOLDER
 
 
-def test_a_closed_agreement_cannot_be_closed_or_replaced_again(ledger: Ledger) -> None:
+def test_a_closed_agreement_cannot_be_closed_or_replaced_again(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("agreement.make", text="Ringer til lægen", responsible=SOCIAL, due_on=soon())
     case.do("agreement.complete", agreement_id="A1")
@@ -462,14 +463,14 @@ def test_a_closed_agreement_cannot_be_closed_or_replaced_again(ledger: Ledger) -
             text="Ringer igen", responsible=SOCIAL, due_on=soon(), replaces="A1")
 
 
-def test_an_unknown_agreement_is_refused(ledger: Ledger) -> None:
+def test_an_unknown_agreement_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "agreement.complete", "agreement.unknown", r"no agreement A1", agreement_id="A1")
     refused(case, "agreement.make", "agreement.unknown", r"no agreement A5",
             text="Ringer igen", responsible=SOCIAL, due_on=soon(), replaces="A5")
 
 
-def test_cancelling_an_agreement_needs_a_reason(ledger: Ledger) -> None:
+def test_cancelling_an_agreement_needs_a_reason(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("agreement.make", text="Ringer til lægen", responsible=SOCIAL, due_on=soon())
     invalid(case, "agreement.cancel", "reason", agreement_id="A1")
@@ -479,7 +480,7 @@ def test_cancelling_an_agreement_needs_a_reason(ledger: Ledger) -> None:
 # -- 5. the citizen's own views ------------------------------------------------------------
 
 
-def test_the_citizens_view_is_recorded_with_its_goal(ledger: Ledger) -> None:
+def test_the_citizens_view_is_recorded_with_its_goal(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     case.do("goal.set", level="overall", text="I job")
     result = case.do("view", text="Jeg vil helst arbejde med dyr", goal_id="G1")
@@ -493,12 +494,12 @@ def test_the_citizens_view_is_recorded_with_its_goal(ledger: Ledger) -> None:
         ("Min mor skal med til møderne", "guardian", None)]
 
 
-def test_a_view_about_an_unknown_goal_is_refused(ledger: Ledger) -> None:
+def test_a_view_about_an_unknown_goal_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "view", "goal.unknown", r"no goal G3", text="Jeg vil arbejde", goal_id="G3")
 
 
-def test_a_view_by_an_unknown_giver_role_is_invalid(ledger: Ledger) -> None:
+def test_a_view_by_an_unknown_giver_role_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     invalid(case, "view", "given_by", text="Jeg vil arbejde", given_by="neighbour")
     assert case.state.citizen_views == []
@@ -507,7 +508,7 @@ def test_a_view_by_an_unknown_giver_role_is_invalid(ledger: Ledger) -> None:
 # -- sector plans --------------------------------------------------------------------------
 
 
-def test_a_sector_plan_is_linked_by_reference(ledger: Ledger) -> None:
+def test_a_sector_plan_is_linked_by_reference(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     result = case.do("sectorplan.link", kind="Min Plan (LAB § 27)", owner=HOLDER,
                      system="Fasit", reference="MP-2026-0042")
@@ -522,14 +523,14 @@ def test_a_sector_plan_is_linked_by_reference(ledger: Ledger) -> None:
         ("SP1", HOLDER, "Fasit", "MP-2026-0042"), ("SP2", SOCIAL, "DUBU", "HP-77")]
 
 
-def test_a_sector_plan_owned_by_someone_outside_the_case_is_refused(ledger: Ledger) -> None:
+def test_a_sector_plan_owned_by_someone_outside_the_case_is_refused(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "sectorplan.link", "participant.unknown", r"lise@ppr is not an active participant",
             kind="PPR-udtalelse", owner="lise@ppr", system="Hjernen&Hjertet", reference="X-1")
     assert case.state.sector_plans == {}
 
 
-def test_a_sector_plan_owner_must_be_person_at_org(ledger: Ledger) -> None:
+def test_a_sector_plan_owner_must_be_person_at_org(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     invalid(case, "sectorplan.link", "owner", kind="Min Plan", owner="jobcenter",
             system="Fasit", reference="MP-1")
@@ -539,7 +540,7 @@ def test_a_sector_plan_owner_must_be_person_at_org(ledger: Ledger) -> None:
 # -- who writes ----------------------------------------------------------------------------
 
 
-def test_someone_outside_the_case_cannot_write_the_plan(ledger: Ledger) -> None:
+def test_someone_outside_the_case_cannot_write_the_plan(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     refused(case, "plan.summary", "participant.unknown", r"dorte@frivilligcenter \(you\) is not",
             actor=VOLUNTEER, text="Bor alene")
@@ -552,25 +553,7 @@ def test_someone_outside_the_case_cannot_write_the_plan(ledger: Ledger) -> None:
 # -- §10: text is data ---------------------------------------------------------------------
 
 
-def test_danish_letters_long_texts_and_odd_unicode_in_the_plan_are_data(
-    ledger: Ledger, db_url: str
-) -> None:
-    case = accepted_case(ledger)
-    odd = "Æblegrød på Ærø – «citat» 👨‍👩‍👧 e\u0301 \u202eRTL\u202c zero\u200bwidth ẞ ǅ 𝔘"
-    long_text = ("Søren Kierkegaard-vej 7, 2. th. " * 6000)[:199_990] + "ØÆÅ slut"
-    case.do("plan.summary", text=long_text)
-    case.do("goal.set", level="overall", text=odd)
-    case.do("view", text="Jeg hedder Åse og vil være smed 🔧")
-
-    # Read back from the stored log by a fresh ledger: nothing was lost or mangled.
-    with Ledger(db_url) as again:
-        state = again.get_case(case.case_id)
-    assert state.summary == long_text
-    assert state.goals["G1"].text == odd
-    assert state.citizen_views[0].text == "Jeg hedder Åse og vil være smed 🔧"
-
-
-def test_a_plan_text_over_the_limit_or_with_nul_is_invalid(ledger: Ledger) -> None:
+def test_a_plan_text_over_the_limit_or_with_nul_is_invalid(ledger: DomainLedger) -> None:
     case = accepted_case(ledger)
     message = invalid(case, "plan.summary", "text", text="ø" * 200_001)
     assert "200000" in message

@@ -20,12 +20,13 @@ import pytest
 from psycopg import sql
 
 from stafet import Ledger
-from tests.trust.support import ADULT_CASE, FAMILY_CASE, RawStore, apply_example
+from tests.trust.support import ADULT_CASE, FAMILY_CASE, RawStore, apply_example, set_up_roles
 
 
 @dataclass(frozen=True)
 class ExampleStore:
-    """A store made by ``stafet apply`` of the adult case, then the family case."""
+    """A store whose roles were set up (``set_up_roles``), then made by ``stafet apply`` of
+    the adult case, then the family case."""
 
     url: str
     adult: str  # case ids
@@ -51,6 +52,7 @@ def _quick_collection() -> Iterator[None]:
 def _pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     path = tmp_path_factory.mktemp("pristine") / "stafet.db"
     url = f"sqlite:///{path}"
+    set_up_roles(url)
     adult = apply_example(url, ADULT_CASE)
     family = apply_example(url, FAMILY_CASE)
     conn = sqlite3.connect(path)
@@ -65,6 +67,7 @@ def _pristine_sqlite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, st
 def _pristine_postgres(pg_url: str) -> Iterator[tuple[str, str, str]]:
     schema = f"t_trust_{uuid.uuid4().hex[:10]}"
     url = f"{pg_url}?schema={schema}"
+    set_up_roles(url)
     adult = apply_example(url, ADULT_CASE)
     family = apply_example(url, FAMILY_CASE)
     yield url, adult, family

@@ -29,7 +29,17 @@ ADULT_REF = "borger-3c9e41"
 FAMILY_REF = "familie-8d21a0"
 STAFET = str(Path(sys.executable).parent / "stafet")
 
+# The ledger's roles (docs/authorisation.md): the administrator appointed at ``init``, who
+# grants the auditor (verify, digest) and the data protection officer (erase, the access log).
+ADMIN = "it@kommunen"
 AUDITOR = "revisor@kommunen"
+DPO = "dpo@kommunen"
+ROLE_EVENTS = 3  # the administration's events ``set_up_roles`` records
+# The examples' coordinators at the end of their stories: they read their cases back.
+ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
+FAMILY_HOLDER = "lars.winther@skovvangskolen"
+# The example store (conftest): the roles' events, then 41 of the adult example, 46 of the family.
+EXAMPLE_EVENTS = ROLE_EVENTS + 41 + 46
 PURPOSE = "kontrol af loggen"
 # Variables a developer's shell may hold; a test says everything on the command line instead.
 _CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None,
@@ -74,9 +84,24 @@ def stafet_process(db_url: str, *args: str) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def read(db_url: str, *args: str, actor: str = AUDITOR, purpose: str = PURPOSE) -> Run:
-    """A read made as a named person with a purpose (what the access log wants)."""
+def read(db_url: str, *args: str, actor: str, purpose: str = PURPOSE) -> Run:
+    """A read made as a named person (who must be allowed it) with a purpose (what the access
+    log wants)."""
     return stafet(db_url, "--as", actor, "--purpose", purpose, *args)
+
+
+def audit(db_url: str, *args: str) -> Run:
+    """``verify`` or ``digest`` as the auditor (integrity is for those who answer for it)."""
+    return stafet(db_url, "--as", AUDITOR, *args)
+
+
+def set_up_roles(db_url: str) -> None:
+    """What a municipality does once: ``init --admin``, then the administrator grants the
+    auditor's and the data protection officer's roles (ROLE_EVENTS events in the log)."""
+    for args in (["init", "--admin", ADMIN], ["--as", ADMIN, "roles", "grant", "auditor", AUDITOR],
+                 ["--as", ADMIN, "roles", "grant", "dpo", DPO]):
+        done = stafet(db_url, *args)
+        assert done.code == 0, done.err
 
 
 def apply_example(db_url: str, example: Path) -> str:

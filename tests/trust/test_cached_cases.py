@@ -9,14 +9,15 @@ which the erasure has just deleted).
 
 from __future__ import annotations
 
+import pytest
+
 from stafet import Ledger
 from stafet.domain.errors import RuleViolation
 from tests.trust.conftest import ExampleStore
-from tests.trust.support import ADULT_REF, stafet_process
-
-DPO = "dpo@kommunen"
+from tests.trust.support import ADMIN, ADULT_REF, DPO, stafet_process
 
 
+@pytest.mark.process
 def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleStore) -> None:
     with Ledger(example_store.url) as ledger:
         holder = ledger.get_case(example_store.adult).baton.holder
@@ -31,6 +32,7 @@ def test_a_cached_case_shows_what_another_process_wrote(example_store: ExampleSt
         assert result.version == version + 2
 
 
+@pytest.mark.process
 def test_a_cached_case_is_not_decided_on_stale_baton_state(example_store: ExampleStore) -> None:
     """Another process hands the baton on and completes the hand-over; this ledger, which has
     the case cached from before, must refuse the old holder's hand-over now."""
@@ -53,6 +55,7 @@ def test_a_cached_case_is_not_decided_on_stale_baton_state(example_store: Exampl
         assert ledger.get_case(example_store.adult).baton.holder == new_holder
 
 
+@pytest.mark.process
 def test_an_erasure_by_another_process_empties_the_cached_case(
     example_store: ExampleStore,
 ) -> None:
@@ -60,7 +63,7 @@ def test_an_erasure_by_another_process_empties_the_cached_case(
         before = ledger.get_case(example_store.adult)
         assert before.subject_ref == ADULT_REF  # cached here, in clear
         erase = stafet_process(example_store.url, "--as", DPO, "erase", "--subject", ADULT_REF,
-                               "--reason", "Slettefrist udløbet")
+                               "--confirm", ADULT_REF, "--reason", "Slettefrist udløbet")
         assert erase.code == 0, erase.err
         after = ledger.get_case(example_store.adult)
         assert after.personal_data_erased
@@ -77,7 +80,8 @@ def test_an_erasure_here_leaves_nothing_in_clear_in_the_cache(
 ) -> None:
     with Ledger(example_store.url) as ledger:
         assert ledger.get_case(example_store.adult).subject_ref == ADULT_REF
-        ledger.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
+        ledger.erase_subject(actor=DPO, subject_ref=ADULT_REF, reason="Slettefrist udløbet",
+                             confirm=ADULT_REF)
         assert ledger.store.repository.cache is not None
         cached = ledger.store.repository.cache.cache.get(ledger.resolve_case(example_store.adult))
         assert cached is None or ADULT_REF not in repr(cached)
@@ -94,7 +98,8 @@ def test_a_running_projection_runner_does_not_write_an_erased_citizen_back(
     try:
         follower.read_models.rebuild()  # every case now warm in the runner's memory
         title = follower.get_case(example_store.adult).title
-        eraser.erase_subject(DPO, ADULT_REF, "Slettefrist udløbet")
+        eraser.erase_subject(actor=DPO, subject_ref=ADULT_REF, reason="Slettefrist udløbet",
+                             confirm=ADULT_REF)
         follower.read_models.catch_up()
         with follower.store.sql.connect() as conn:
             for table in ("rm_cases", "rm_events", "rm_caseload", "rm_participants"):
@@ -110,11 +115,14 @@ def test_an_erasure_that_lands_on_a_snapshot_position_is_recorded(db_url: str) -
     """Snapshots need the key; the erasure event deletes it first. An erasure event at a
     snapshot position must still be recorded, and the case still load."""
     with Ledger(db_url, snapshot_interval=5) as ledger:
+        ledger.appoint_first_admin(ADMIN)
+        ledger.grant_role(actor=ADMIN, role="dpo", to=DPO)
         opened = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-snap-1",
                                   subject_kind="adult", title="Forløb for borger-snap-1")
         while ledger.get_case(opened.case_id).version < 4:
             ledger.log_note(actor="anne@jobcenter", case_id=opened.case_id, text="Samtale")
-        erased = ledger.erase_subject(DPO, "borger-snap-1", "Slettefrist udløbet")
+        erased = ledger.erase_subject(actor=DPO, subject_ref="borger-snap-1",
+                                      reason="Slettefrist udløbet", confirm="borger-snap-1")
         assert erased == [opened.case_id]
         state = ledger.get_case(opened.case_id)
         assert (state.version, state.personal_data_erased) == (5, True)

@@ -15,14 +15,14 @@ from stafet import Ledger
 from stafet.storage.chain import GENESIS, chain_links
 from stafet.storage.verify import Digest, verify
 from tests.trust.conftest import ExampleStore
-from tests.trust.support import RawStore, stafet
+from tests.trust.support import ADULT_HOLDER, EXAMPLE_EVENTS, RawStore, audit
 
 MALLORY = b"mallory@jobcenter-odense"
-ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
+EVENTS = EXAMPLE_EVENTS  # the roles' events and both examples'
 
 
 def take_digest(store: ExampleStore, path: Path) -> Digest:
-    done = stafet(store.url, "digest")
+    done = audit(store.url, "digest")
     assert done.code == 0, done.err
     path.write_text(done.out, encoding="utf-8")
     return Digest.loads(done.out)
@@ -55,11 +55,11 @@ def rewrite_consistently(raw: RawStore, from_index: int) -> int:
 
 def test_a_fresh_digest_matches(example_store: ExampleStore, tmp_path: Path) -> None:
     digest = take_digest(example_store, tmp_path / "digest.json")
-    assert digest.count == 87
+    assert digest.count == EVENTS
 
-    done = stafet(example_store.url, "verify", "--digest", str(tmp_path / "digest.json"))
+    done = audit(example_store.url, "verify", "--digest", str(tmp_path / "digest.json"))
     assert done.code == 0, done.err
-    assert f"Intact: 87 events, head {digest.head}" in done.out
+    assert f"Intact: {EVENTS} events, head {digest.head}" in done.out
     assert f"matches the digest of {digest.taken_at}" in done.out
 
 
@@ -71,17 +71,17 @@ def test_a_consistent_rewrite_passes_verify_but_not_the_digest(example_store: Ex
     changed_at = rewrite_consistently(raw, 50)
 
     # The chain itself now agrees with the forged log: verify alone cannot tell.
-    plain = stafet(example_store.url, "verify")
+    plain = audit(example_store.url, "verify")
     assert plain.code == 0, plain.err
-    assert "Intact: 87 events" in plain.out
+    assert f"Intact: {EVENTS} events" in plain.out
     assert digest.head not in plain.out
 
-    checked = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    checked = audit(example_store.url, "verify", "--digest", str(digest_file))
     assert checked.code == 1, checked
     assert f"BROKEN at position {digest.count}: the first {digest.count} events no longer hash " \
            f"to the digest taken at {digest.taken_at}: the store was rewritten." in checked.err
-    as_json = stafet(example_store.url, "--json", "verify", "--digest", str(digest_file)).json()
-    assert (as_json["ok"], as_json["kind"], as_json["position"]) == (False, "rewritten", 87)
+    as_json = audit(example_store.url, "--json", "verify", "--digest", str(digest_file)).json()
+    assert (as_json["ok"], as_json["kind"], as_json["position"]) == (False, "rewritten", EVENTS)
 
     with Ledger(example_store.url) as ledger:
         report = verify(ledger.store.recorder, digest)
@@ -97,9 +97,9 @@ def test_events_added_after_the_digest_still_match_it(example_store: ExampleStor
         ledger.log_note(actor=ADULT_HOLDER, case_id=UUID(example_store.adult),
                         text="Mads er flyttet i egen bolig.")
 
-    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    done = audit(example_store.url, "verify", "--digest", str(digest_file))
     assert done.code == 0, done.err
-    assert "Intact: 88 events" in done.out
+    assert f"Intact: {EVENTS + 1} events" in done.out
     assert f"matches the digest of {digest.taken_at}" in done.out
 
 
@@ -112,8 +112,8 @@ def test_a_rewrite_before_the_digest_is_caught_after_later_events(example_store:
                         text="Mads er flyttet i egen bolig.")
     rewrite_consistently(example_store.raw, 10)
 
-    assert stafet(example_store.url, "verify").code == 0
-    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    assert audit(example_store.url, "verify").code == 0
+    done = audit(example_store.url, "verify", "--digest", str(digest_file))
     assert done.code == 1
     assert f"BROKEN at position {digest.count}: " in done.err and "rewritten" in done.err
 
@@ -129,12 +129,12 @@ def test_cutting_off_the_newest_events_is_caught_by_the_digest(example_store: Ex
         *[("DELETE FROM stafet_chain WHERE seq = ?", (seq,)) for seq in last_three],
     ])
 
-    plain = stafet(example_store.url, "verify")
-    assert plain.code == 0 and "Intact: 84 events" in plain.out
-    done = stafet(example_store.url, "verify", "--digest", str(digest_file))
+    plain = audit(example_store.url, "verify")
+    assert plain.code == 0 and f"Intact: {EVENTS - 3} events" in plain.out
+    done = audit(example_store.url, "verify", "--digest", str(digest_file))
     assert done.code == 1
-    assert "BROKEN at position 85: " in done.err
-    assert "holds 84 events but the digest" in done.err and "counted 87" in done.err
+    assert f"BROKEN at position {EVENTS - 2}: " in done.err
+    assert f"holds {EVENTS - 3} events but the digest" in done.err and f"counted {EVENTS}" in done.err
 
 
 def test_no_digest_is_taken_of_a_broken_store(example_store: ExampleStore) -> None:
@@ -142,7 +142,7 @@ def test_no_digest_is_taken_of_a_broken_store(example_store: ExampleStore) -> No
     victim = raw.events()[5]
     raw.set_state(victim.seq, victim.state.replace(b'"actor": "', b'"actor": "x', 1))
 
-    done = stafet(example_store.url, "digest")
+    done = audit(example_store.url, "digest")
     assert done.code == 1
     assert done.out == ""
     assert f"BROKEN at position {victim.seq}" in done.err and "no digest taken" in done.err
@@ -153,7 +153,7 @@ def test_an_unreadable_digest_file_is_an_input_error(example_store: ExampleStore
     bad = tmp_path / "not-a-digest.json"
     bad.write_text('{"count": 3}', encoding="utf-8")
 
-    done = stafet(example_store.url, "verify", "--digest", str(bad))
+    done = audit(example_store.url, "verify", "--digest", str(bad))
     assert done.code == 2
     assert "the digest file cannot be read" in done.err
     assert "Intact" not in done.out

@@ -1,9 +1,9 @@
 """Tampering behind the ledger's back, with raw SQL, is found by ``stafet verify``.
 
-Each test takes a store holding both example cases (adult, then family: 87 events) on SQLite
-and on PostgreSQL, damages it with plain SQL as an intruder with database access would, and
-checks that ``stafet verify`` (exit code 1) and the Python ``verify`` name the first broken
-position in the log and what kind of damage it is.
+Each test takes a store holding the roles' events and both example cases (adult, then family:
+90 events) on SQLite and on PostgreSQL, damages it with plain SQL as an intruder with database
+access would, and checks that ``stafet verify`` run by the auditor (exit code 1) and the Python
+``verify`` name the first broken position in the log and what kind of damage it is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,17 @@ import pytest
 from stafet import Ledger
 from stafet.storage.verify import Report, verify
 from tests.trust.conftest import ExampleStore
-from tests.trust.support import RawEvent, RawStore, stafet, stafet_process
+from tests.trust.support import (
+    ADULT_HOLDER,
+    AUDITOR,
+    EXAMPLE_EVENTS,
+    ROLE_EVENTS,
+    RawEvent,
+    RawStore,
+    audit,
+    read,
+    stafet_process,
+)
 
 MALLORY = b"mallory@jobcenter-odense"
 
@@ -53,13 +63,13 @@ def assert_broken(url: str, seq: int, kind: str, case_id: UUID | None = None,
     if case_id is not None:
         assert (report.case_id, report.position) == (case_id, entry), report.problem
 
-    done = stafet(url, "verify")
+    done = audit(url, "verify")
     assert done.code == 1, done
     assert f"BROKEN at position {seq}: " in done.err, done.err
     assert "Intact" not in done.out
     assert report.problem is not None and report.problem in done.err
 
-    as_json = stafet(url, "--json", "verify")
+    as_json = audit(url, "--json", "verify")
     assert as_json.code == 1
     data = as_json.json()
     assert (data["ok"], data["position"], data["kind"]) == (False, seq, kind)
@@ -81,29 +91,32 @@ def a_family_event(raw: RawStore, index: int = 15) -> RawEvent:
 def test_a_clean_store_verifies_with_its_head_and_count(example_store: ExampleStore) -> None:
     raw = example_store.raw
     count, head = independent_head(raw)
-    assert count == 87  # 41 events of the adult example, 46 of the family example
+    assert count == EXAMPLE_EVENTS == ROLE_EVENTS + 87  # the roles', the adult's 41, the family's 46
 
     report = python_verify(example_store.url)
     assert (report.ok, report.count, report.head, report.kind) == (True, count, head, None)
 
-    done = stafet(example_store.url, "verify")
+    done = audit(example_store.url, "verify")
     assert done.code == 0, done.err
     assert f"Intact: {count} events, head {head}" in done.out
     assert "Access log intact" in done.out
     assert done.err == ""
 
-    data = stafet(example_store.url, "--json", "verify").json()
+    data = audit(example_store.url, "--json", "verify").json()
     assert (data["ok"], data["count"], data["head"], data["position"]) == (True, count, head, None)
 
-    digest = stafet(example_store.url, "digest")
+    digest = audit(example_store.url, "digest")
     assert digest.code == 0, digest.err
+    # The digest also records the access log's newest entry (none yet: nobody read a case).
     assert json.loads(digest.out) | {"taken_at": None} == {
-        "format": "stafet-digest-v1", "count": count, "head": head, "taken_at": None}
+        "format": "stafet-digest-v1", "count": count, "head": head, "taken_at": None,
+        "access_log": {"seq": 0, "hash": "0" * 64}}
 
 
 # -- the event log --------------------------------------------------------------------------
 
 
+@pytest.mark.process
 def test_changed_event_bytes_are_named(example_store: ExampleStore) -> None:
     raw = example_store.raw
     victim = a_family_event(raw)
@@ -111,7 +124,7 @@ def test_changed_event_bytes_are_named(example_store: ExampleStore) -> None:
     raw.set_state(victim.seq, victim.state.replace(actor, MALLORY))
 
     assert_broken(example_store.url, victim.seq, "changed", victim.case_id, victim.version)
-    installed = stafet_process(example_store.url, "verify")  # the console script, as users run it
+    installed = stafet_process(example_store.url, "--as", AUDITOR, "verify")  # as users run it
     assert installed.code == 1
     assert f"BROKEN at position {victim.seq}: " in installed.err
 
@@ -161,7 +174,7 @@ def test_two_swapped_events_are_named_as_reordered(example_store: ExampleStore,
 def test_a_forged_event_appended_to_a_case_is_named(example_store: ExampleStore) -> None:
     raw = example_store.raw
     events = raw.events()
-    adult = [e for e in events if e.case_id == events[0].case_id]
+    adult = [e for e in events if e.case_id == UUID(example_store.adult)]
     grabbed = next(e for e in adult if e.topic == "BatonGrabbed")
     forged = grabbed.state.replace(json.loads(grabbed.state)["actor"].encode(), MALLORY)
     seq = events[-1].seq + 1
@@ -175,19 +188,19 @@ def test_a_forged_event_appended_to_a_case_is_named(example_store: ExampleStore)
 def test_a_forged_event_at_log_position_zero_is_found(example_store: ExampleStore) -> None:
     raw = example_store.raw
     events = raw.events()
-    adult = [e for e in events if e.case_id == events[0].case_id]
+    adult = [e for e in events if e.case_id == UUID(example_store.adult)]
     grabbed = next(e for e in adult if e.topic == "BatonGrabbed")
     forged = grabbed.state.replace(json.loads(grabbed.state)["actor"].encode(), MALLORY)
     raw.execute("INSERT INTO {events} ({seq}, originator_id, originator_version, topic, state) "
                 "VALUES (?, ?, ?, ?, ?)",
                 (0, grabbed.case_id, adult[-1].version + 1, "BatonGrabbed", forged))
-    shown = stafet(example_store.url, "--as", "revisor@kommunen", "--purpose", "kontrol",
-                   "--json", "case", "show", example_store.adult)
+    shown = read(example_store.url, "--json", "case", "show", example_store.adult,
+                 actor=ADULT_HOLDER)
     assert shown.json()["holder"] == MALLORY.decode()  # the forgery is part of the case
 
     report = python_verify(example_store.url)
     assert not report.ok
-    assert stafet(example_store.url, "verify").code == 1
+    assert audit(example_store.url, "verify").code == 1
 
 
 @pytest.mark.parametrize("damage", ["negative entry", "state NULL"])
@@ -200,7 +213,7 @@ def test_garbage_in_a_row_is_named_not_a_crash(example_store: ExampleStore, dama
     else:
         raw.execute("UPDATE {events} SET state = NULL WHERE {seq} = ?", (victim.seq,))
 
-    done = stafet(example_store.url, "verify")
+    done = audit(example_store.url, "verify")
     assert done.code == 1, done
     assert f"BROKEN at position {victim.seq}: " in done.err
 
@@ -262,7 +275,7 @@ def test_a_deleted_chain_record_is_named(example_store: ExampleStore) -> None:
 
     report = python_verify(example_store.url)
     assert (report.ok, report.seq) == (False, victim.seq)
-    done = stafet(example_store.url, "verify")
+    done = audit(example_store.url, "verify")
     assert done.code == 1
     assert f"BROKEN at position {victim.seq}: " in done.err
 

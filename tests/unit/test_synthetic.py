@@ -69,6 +69,7 @@ def test_citizens_are_pseudonymous_and_times_fall_in_business_order() -> None:
     assert all(8 <= i.at.hour < 16 and i.at.weekday() < 5 for i in items)
 
 
+@pytest.mark.slow
 def test_a_real_ledger_accepts_every_generated_command(tmp_path: Path) -> None:
     ledger = Ledger(f"sqlite:///{tmp_path / 'synthetic.db'}", read_models=False)
     report = load(ledger, generate(CASES, SEED, EVENTS), batch=200)  # a refusal would raise

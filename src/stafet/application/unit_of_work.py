@@ -161,7 +161,7 @@ class UnitOfWork:
         if not self.events:
             return  # nothing decided, or only replayed command ids
         try:
-            self.store.store(self.events, self.records)
+            self.store.append(self.events, self.records)
         except IntegrityError:
             raise ConcurrencyConflict(
                 "another writer changed one of these cases at the same moment; nothing was "

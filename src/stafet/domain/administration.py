@@ -40,13 +40,13 @@ ROLE_WORDS: dict[str, str] = {
     "dpo": "data protection officer (erasure, the access log)",
     "auditor": "auditor (verifies the log, reads its metadata)",
     "team_leader": "team leader of an organisation (the overview of its cases)",
-    "feed": "a system following the event feed",
+    "feed": "a system of an organisation following the events of its cases",
 }
 ROLE_NAMES: dict[str, str] = {  # in a sentence: "only an auditor may ..."
     "admin": "an administrator", "dpo": "the data protection officer", "auditor": "an auditor",
     "team_leader": "a team leader", "feed": "a feed system",
 }
-ORG_ROLES = frozenset({"team_leader"})  # roles held for one organisation
+ORG_ROLES = frozenset({"team_leader", "feed"})  # roles held for one organisation
 
 
 # -- events ---------------------------------------------------------------------------------
@@ -159,8 +159,12 @@ class Roles(BaseModel):
                    for g in self.grants.get(actor, ()))
 
     def orgs_led_by(self, actor: str) -> frozenset[str]:
+        return self.orgs_of(actor, "team_leader")
+
+    def orgs_of(self, actor: str, role: str) -> frozenset[str]:
+        """The organisations for which the actor holds an organisation's role."""
         return frozenset(g.org for g in self.grants.get(actor, ())
-                         if g.role == "team_leader" and g.org is not None)
+                         if g.role == role and g.org is not None)
 
     def holders(self, role: str) -> list[str]:
         return sorted(a for a, grants in self.grants.items() if any(g.role == role for g in grants))

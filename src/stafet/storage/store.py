@@ -94,7 +94,7 @@ class CaseStore(Application[UUID]):
 
     # -- storing -----------------------------------------------------------------------
 
-    def store(self, events: Sequence[Envelope], records: Sequence[CommandRecord]) -> None:
+    def append(self, events: Sequence[Envelope], records: Sequence[CommandRecord]) -> None:
         """Store decided events and their command records in one transaction.
 
         Raises ``IntegrityError`` when another writer stored one of these positions first, and
