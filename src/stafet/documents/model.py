@@ -405,14 +405,15 @@ class _Builder:
             corrected_by=self.corrected("agreement", a.agreement_id))
 
     def agreement_notes(self) -> dict[str, str]:
+        """How each closed agreement was closed: 'gennemført 30. mar. 2026 14:00: the note'."""
         notes: dict[str, str] = {}
         for e in self.events:
-            if isinstance(e, ev.AgreementCompleted) and e.note:
-                notes[e.agreement_id] = f"{self.when(e.effective_at)}: {e.note}"
-            elif isinstance(e, ev.AgreementCompleted):
-                notes[e.agreement_id] = self.when(e.effective_at)
+            if isinstance(e, ev.AgreementCompleted):
+                notes[e.agreement_id] = (f"{self.term('completed')} {self.when(e.effective_at)}"
+                                         + (f": {e.note}" if e.note else ""))
             elif isinstance(e, ev.AgreementCancelled):
-                notes[e.agreement_id] = f"{self.when(e.effective_at)}: {e.reason}"
+                notes[e.agreement_id] = (f"{self.term('cancelled')} {self.when(e.effective_at)}: "
+                                         f"{e.reason}")
         return notes
 
     def meeting(self, m: Meeting, agreements: list[AgreementView]) -> MeetingView:
