@@ -67,6 +67,20 @@ def _plain_page(page: str) -> str:
             f"'DejaVu Sans' }}</style></head><body>{paragraphs}</body></html>")
 
 
+def _pages(content: bytes, tmp: Path) -> int:
+    """The number of pages (pdfinfo, from poppler-utils; 0 without it)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdfinfo") is None:
+        return 0
+    path = tmp / "count.pdf"
+    path.write_bytes(content)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=False)
+    found = re.search(r"^Pages:\s+(\d+)", info.stdout, flags=re.M)
+    return int(found.group(1)) if found else 0
+
+
 def _report_pdf(ledger: Ledger, case_id: Any, actor: str) -> bytes:
     data = ledger.reader(actor, PURPOSE).report(case_id)
     return pdf.from_html(html.report(model.build(data, "da")))
@@ -105,7 +119,7 @@ def main(runs: int, events: int, seed: int) -> None:
         stafet_times.sort()
         baseline_times.sort()
         example_times.sort()
-        pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", first))
+        pages = _pages(first, Path(tmp))
         ledger.close()
 
     big, base, small = _summary(stafet_times), _summary(baseline_times), _summary(example_times)
