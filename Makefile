@@ -11,7 +11,7 @@ QUICK_MARKERS := not (slow or process or fault or fuzz or serial) and (not postg
 # More pytest options for either, e.g. `make quick PYTEST_ARGS="-x -k baton"` or PYTEST_ARGS="-n 2".
 PYTEST_ARGS ?=
 
-.PHONY: demo test quick lint typecheck clean
+.PHONY: demo report test quick lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ demo: $(VENV)/.installed
 	$(BIN)/stafet case show $$case_id && echo && \
 	$(BIN)/stafet case history $$case_id --lang da && echo && \
 	$(BIN)/stafet --as revisor@kommunen verify
+
+# The example adult case's report as a PDF a coordinator files in a journal (and its FHIR bundle).
+report: demo
+	@export STAFET_DB=sqlite:///$(DEMO_DB) STAFET_ACTOR=peter.lund@socialafdelingen-odense \
+	        STAFET_PURPOSE="journalisering af forløbet"; \
+	case_id=$$($(BIN)/stafet --json case list | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)[0]["case_id"])'); \
+	$(BIN)/stafet report $$case_id -o report.pdf && \
+	$(BIN)/stafet export $$case_id --format fhir -o bundle.json && \
+	echo "Wrote report.pdf and bundle.json"
 
 # Everything: two workers (pytest-xdist), then alone what must not run beside other tests
 # (a PostgreSQL restart; it runs under CI=true or STAFET_TEST_PG_RESTART=1, else it skips).
@@ -56,4 +65,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache
+	rm -rf $(VENV) report.pdf bundle.json $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache

@@ -36,6 +36,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from stafet.domain.administration import Roles, require_role
 from stafet.domain.authorisation import (
     CaseView,
@@ -67,7 +69,8 @@ if TYPE_CHECKING:
     from stafet.ledger import Ledger
     from stafet.storage.access import AccessEntry
 
-__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "FeedPage", "LoggedEvent", "Reader"]
+__all__ = ["AttentionFilter", "CaseFilter", "EventMetadata", "FeedPage", "LoggedEvent", "Provenance",
+           "Reader", "ReportData"]
 
 EVENT_BATCH = 1000
 WITHHELD = "[withheld]"  # personal content a team leader outside the case does not see
@@ -105,6 +108,47 @@ class EventMetadata:
     def of(cls, e: CaseEvent) -> EventMetadata:
         return cls(e.originator_version, type(e).__name__, e.actor, e.actor_role,
                    e.recorded_at, e.occurred_at)
+
+
+class Provenance(BaseModel):
+    """Where a document about a case comes from: the store, the case's last entry in it with
+    that entry's case hash, the log's head (position, how many events, chain hash) when it was
+    made, and who made it, when and why. ``digest()`` is what ``stafet verify --digest`` checks
+    the log against."""
+
+    model_config = ConfigDict(frozen=True)
+
+    store: str
+    case_id: UUID
+    case_position: int
+    case_hash: str
+    log_position: int
+    log_count: int
+    log_hash: str
+    made_at: datetime
+    made_by: str
+    purpose: str | None = None
+    as_of: datetime | None = None
+
+    def digest_json(self) -> str:
+        """The log's head as a ``stafet-digest-v1`` file: ``stafet verify --digest FILE``
+        says whether the log still holds, unchanged, every event this was made from."""
+        from stafet.storage.verify import Digest
+
+        return Digest(count=self.log_count, head=self.log_hash,
+                      taken_at=self.made_at.isoformat()).dumps()
+
+
+class ReportData(BaseModel):
+    """One case for a document (a report, a meeting document, a FHIR bundle): the case as
+    the reader may see it, its events up to that point, oldest first, and the provenance."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: CaseState
+    events: list[CaseEvent]
+    provenance: Provenance
+    entry_hashes: dict[int, str] = {}  # position -> case hash (for exports; else empty)
 
 
 class Reader:
@@ -243,6 +287,53 @@ class Reader:
         state, view = self._view("timeline", ref)
         self._log("timeline", state)
         return self._as_seen(state, view)
+
+    # -- documents about one case ---------------------------------------------------------------
+
+    def report(self, ref: UUID | str, as_of: datetime | None = None) -> ReportData:
+        """The case for a report (``stafet report``): as it stands, or as the log stood at a
+        recorded time, with its events and provenance. Read as ``case show`` is (a former
+        participant: up to their leaving); access-logged as ``report``."""
+        return self._document("report", ref, as_of,
+                              as_of.isoformat() if as_of is not None else None)
+
+    def meeting_document(self, ref: UUID | str, meeting_id: str) -> ReportData:
+        """The case for one meeting's document (invitation, agenda, minutes, agreements);
+        access-logged as ``meeting-doc`` with the meeting's id."""
+        return self._document("meeting-doc", ref, None, f"meeting {meeting_id.upper()}")
+
+    def export_case(self, ref: UUID | str, form: str, as_of: datetime | None = None,
+                    ) -> ReportData:
+        """The case for an export to another system (``form``, e.g. 'FHIR bundle');
+        access-logged as an export of that case, like ``export --table``."""
+        data = self._document("export", ref, as_of, form)
+        self._log_cases("export-hit", form, [str(data.state.id)])
+        hashes = {link.position: link.case_hash.hex()
+                  for link in self.ledger.store.recorder.select_case_chain(data.state.id)
+                  if link.position <= data.state.version}
+        return data.model_copy(update={"entry_hashes": hashes})
+
+    def _document(self, action: str, ref: UUID | str, as_of: datetime | None,
+                  criterion: str | None) -> ReportData:
+        self.purpose  # noqa: B018  (asked for before anything is read)
+        state, view = self._view(action, ref, criterion=criterion)
+        seen = self._as_seen(state, view)
+        if as_of is not None:
+            then = self.ledger.get_case_as_of(state.id, as_of)
+            seen = then if then.version <= seen.version else seen
+        store = self.ledger.store
+        head = store.head()
+        head_link = next(iter(store.recorder.select_chain(head - 1, 1)), None)
+        case_link = store.recorder.select_chain_link(state.id, seen.version)
+        events = [e for e in self.ledger.history(state.id) if e.originator_version <= seen.version]
+        self._log(action, state, criterion=criterion)
+        return ReportData(state=seen, events=events, provenance=Provenance(
+            store=self.ledger.storage.display_url, case_id=state.id,
+            case_position=seen.version, case_hash=case_link.case_hash.hex() if case_link else "",
+            log_position=head, log_count=store.recorder.count_chain(head),
+            log_hash=head_link.chain_hash.hex() if head_link else "",
+            made_at=self.ledger.clock(), made_by=self.actor, purpose=self._purpose,
+            as_of=as_of))
 
     # -- across cases, from the read models ----------------------------------------------------
 

@@ -145,3 +145,171 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
 def _one_line(text: str, width: int | None) -> str:
     flat = " ".join(text.split())
     return flat if width is None or len(flat) <= width else flat[: width - 1] + "…"
+
+
+# -- words for documents (reports, meeting documents): headings and phrases -----------------
+# Added for issue 15; the values of fields come from WORDS above, then from TERMS below.
+
+TERMS: dict[Lang, dict[str, str]] = {
+    "en": {
+        "adult": "adult", "child": "child", "family": "family",
+        "cancelled": "cancelled", "reassigned": "reassigned", "convened": "convened",
+        "held": "held", "coordinating": "coordinating meeting", "follow_up": "follow-up meeting",
+        "active": "active", "expired": "expired", "revoked": "withdrawn", "closed": "closed",
+        "offered": "offered", "exchange": "exchange",
+    },
+    "da": {
+        "adult": "voksen", "child": "barn", "family": "familie",
+        "cancelled": "aflyst", "reassigned": "overdraget", "convened": "indkaldt",
+        "held": "afholdt", "coordinating": "koordinerende møde", "follow_up": "opfølgningsmøde",
+        "active": "gældende", "expired": "udløbet", "revoked": "trukket tilbage",
+        "closed": "afsluttet", "offered": "tilbudt", "exchange": "overdragelse",
+    },
+}
+
+LABELS: dict[Lang, dict[str, str]] = {
+    "en": {
+        "report": "Case report", "meeting_document": "Meeting document",
+        "case": "Case", "citizen": "Citizen", "kind": "Kind", "status": "Status",
+        "phase": "Phase", "opened": "Opened", "holder": "Stafetholder", "since": "since",
+        "temporary": "temporary", "as_of": "As the log stood at",
+        "phase_1": "local efforts", "phase_2": "cross-disciplinary discussion",
+        "phase_3": "holistic solutions",
+        "plan": "The coordinating plan", "plan_not_accepted":
+            "The plan is an offer: the citizen has not yet said yes to it.",
+        "plan_accepted": "Accepted by {givers} on {when}.",
+        "s1": "1. The citizen's overall situation", "s2": "2. Goals",
+        "s3": "3. Planned efforts", "s4": "4. Agreements",
+        "s5": "5. The citizen's own views and wishes",
+        "none": "None recorded.", "goal": "Goal", "level": "Level", "target": "Target date",
+        "revised": "revised", "earlier_text": "Earlier wording", "reason": "Reason",
+        "effort": "Effort", "law": "Law", "provider": "Provider", "period": "Period",
+        "for_goals": "Goals", "agreement": "Agreement", "responsible": "Responsible",
+        "due": "Due", "overdue": "overdue", "made_at_meeting": "made at meeting {meeting}",
+        "replaced_by": "replaced by {agreement}", "given_by": "Given by",
+        "sector_plans": "Sector plans (kept in each authority's own system)",
+        "sector_plan": "Sector plan", "owner": "Owner", "system": "System",
+        "reference": "Reference",
+        "holders": "Baton holders over time", "from": "From", "until": "Until",
+        "ended": "How it ended", "now": "holds now", "timeline": "The baton over time",
+        "meetings": "Meetings", "meeting": "Meeting", "when": "When", "place": "Place",
+        "place_agreed": "agreed with the citizen", "invited": "Invited", "agenda": "Agenda",
+        "agenda_changed": "Agenda changed {when}", "late_change": "late change",
+        "interpreter": "Interpreter needed", "advocate": "The citizen wants an advocate",
+        "attendees": "Present", "absent": "Invited, not present", "minutes": "Minutes",
+        "decisions": "Decisions", "agreements_made": "Agreements made",
+        "minutes_sent": "Minutes sent {when}", "minutes_not_sent": "Minutes not yet sent",
+        "cancelled_because": "Cancelled: {reason}", "yes": "yes", "no": "no",
+        "consents": "Consents", "consent": "Consent", "purpose": "Purpose",
+        "recipients": "Shared with", "categories": "Information about", "given": "Given",
+        "expires": "Expires", "no_expiry": "no expiry date",
+        "participants": "Participants", "who": "Who", "role": "Role", "joined": "Joined",
+        "left": "Left",
+        "log": "Notes and corrections", "entry": "Entry", "note": "Note",
+        "correction": "Correction", "corrects": "Corrects entry {position} of {when} by {who}",
+        "shared": "Information shared",
+        "closure": "Case closed {when}", "further_course": "Further course",
+        "follow_up_by": "Follow-up by", "continuing": "Sector plans that continue",
+        "concerns": "Concerns {org}", "concerns_heading": "What concerns {org}",
+        "concerns_none": "Nothing in this case names {org}.",
+        "concerns_marked": "Marked {mark} in the margin below.",
+        "corrected_see": "corrected, see entry {positions}",
+        "provenance": "Provenance",
+        "provenance_text": "Made by {who} on {when} from the stafet log {store}, "
+                           "for the purpose: {purpose}.",
+        "case_entry": "The case up to and including its entry {position}, with case hash",
+        "log_head": "The log at position {position} ({count} events), with chain hash",
+        "check": "To check this document against the log, save the digest below as "
+                 "digest.json and run `stafet verify --digest digest.json` (an auditor, the "
+                 "data protection officer or an administrator): it recomputes every hash and "
+                 "says whether the log still holds, unchanged, every event this document was "
+                 "made from. `stafet case history {case} --metadata` lists the case's entries.",
+        "digest": "Digest",
+        "page": "Page", "of": "of", "made": "Made",
+        "erased_notice": "The citizen's personal data in this case has been erased; it "
+                         "reads [erased].",
+        "not_held_yet": "Not yet held: the invitation and agenda.",
+        "invitation": "Invitation", "after_meeting": "After the meeting",
+        "for_case": "For the case", "kind_of_meeting": "Kind of meeting",
+        "unknown_meeting": "the case has no meeting {meeting}",
+        "see_section_4": "see section 4 of the plan",
+        "exchange_offered": "Hand-over under way: offered to {to}, not yet taken.",
+        "exchange_exchange": "Exchange: {to} has taken the baton; {from_} has yet to let go.",
+    },
+    "da": {
+        "report": "Rapport over forløbet", "meeting_document": "Mødedokument",
+        "case": "Forløb", "citizen": "Borger", "kind": "Type", "status": "Status",
+        "phase": "Fase", "opened": "Oprettet", "holder": "Stafetholder", "since": "siden",
+        "temporary": "midlertidig", "as_of": "Som loggen så ud",
+        "phase_1": "lokale indsatser", "phase_2": "tværfaglig drøftelse",
+        "phase_3": "helhedsorienterede løsninger",
+        "plan": "Den koordinerende plan", "plan_not_accepted":
+            "Planen er et tilbud: borgeren har endnu ikke sagt ja til den.",
+        "plan_accepted": "Godkendt af {givers} den {when}.",
+        "s1": "1. Borgerens samlede situation", "s2": "2. Mål",
+        "s3": "3. Planlagte indsatser", "s4": "4. Aftaler",
+        "s5": "5. Borgerens egne synspunkter og ønsker",
+        "none": "Intet noteret.", "goal": "Mål", "level": "Niveau", "target": "Måldato",
+        "revised": "revideret", "earlier_text": "Tidligere formulering", "reason": "Begrundelse",
+        "effort": "Indsats", "law": "Lov", "provider": "Udfører", "period": "Periode",
+        "for_goals": "Mål", "agreement": "Aftale", "responsible": "Ansvarlig",
+        "due": "Frist", "overdue": "overskredet", "made_at_meeting": "aftalt på møde {meeting}",
+        "replaced_by": "erstattet af {agreement}", "given_by": "Givet af",
+        "sector_plans": "Sektorplaner (ligger i hver myndigheds eget system)",
+        "sector_plan": "Sektorplan", "owner": "Ejer", "system": "System",
+        "reference": "Reference",
+        "holders": "Stafetholdere over tid", "from": "Fra", "until": "Til",
+        "ended": "Hvordan det sluttede", "now": "holder nu", "timeline": "Stafetten over tid",
+        "meetings": "Møder", "meeting": "Møde", "when": "Hvornår", "place": "Sted",
+        "place_agreed": "aftalt med borgeren", "invited": "Inviterede", "agenda": "Dagsorden",
+        "agenda_changed": "Dagsorden ændret {when}", "late_change": "sen ændring",
+        "interpreter": "Tolk", "advocate": "Borgeren ønsker en bisidder",
+        "attendees": "Til stede", "absent": "Inviteret, ikke til stede", "minutes": "Referat",
+        "decisions": "Beslutninger", "agreements_made": "Aftaler",
+        "minutes_sent": "Referat sendt {when}", "minutes_not_sent": "Referatet er ikke sendt",
+        "cancelled_because": "Aflyst: {reason}", "yes": "ja", "no": "nej",
+        "consents": "Samtykker", "consent": "Samtykke", "purpose": "Formål",
+        "recipients": "Deles med", "categories": "Oplysninger om", "given": "Givet",
+        "expires": "Udløber", "no_expiry": "ingen udløbsdato",
+        "participants": "Deltagere", "who": "Hvem", "role": "Rolle", "joined": "Med fra",
+        "left": "Gik ud",
+        "log": "Notater og rettelser", "entry": "Indførsel", "note": "Notat",
+        "correction": "Rettelse", "corrects": "Retter indførsel {position} af {when} ved {who}",
+        "shared": "Delte oplysninger",
+        "closure": "Forløbet afsluttet {when}", "further_course": "Videre forløb",
+        "follow_up_by": "Opfølgning ved", "continuing": "Sektorplaner, der fortsætter",
+        "concerns": "Vedrører {org}", "concerns_heading": "Det, der vedrører {org}",
+        "concerns_none": "Intet i forløbet nævner {org}.",
+        "concerns_marked": "Markeret med {mark} i margenen nedenfor.",
+        "corrected_see": "rettet, se indførsel {positions}",
+        "provenance": "Oprindelse",
+        "provenance_text": "Udskrevet af {who} den {when} fra stafet-loggen {store}, "
+                           "med formålet: {purpose}.",
+        "case_entry": "Forløbet til og med indførsel {position}, med forløbets hash",
+        "log_head": "Loggen ved position {position} ({count} hændelser), med kædens hash",
+        "check": "Sådan kontrolleres dokumentet mod loggen: gem kontrolsummen nedenfor som "
+                 "digest.json og kør `stafet verify --digest digest.json` (som revisor, "
+                 "databeskyttelsesrådgiver eller administrator). Kommandoen genberegner hver "
+                 "hash og siger, om loggen stadig rummer alle de hændelser, dokumentet er lavet "
+                 "af, uændrede. `stafet case history {case} --metadata` viser forløbets "
+                 "indførsler.",
+        "digest": "Kontrolsum",
+        "page": "Side", "of": "af", "made": "Udskrevet",
+        "erased_notice": "Borgerens personoplysninger i dette forløb er slettet; de vises "
+                         "som [erased].",
+        "not_held_yet": "Mødet er ikke holdt endnu: indkaldelse og dagsorden.",
+        "invitation": "Indkaldelse", "after_meeting": "Efter mødet",
+        "for_case": "Forløb", "kind_of_meeting": "Mødetype",
+        "unknown_meeting": "forløbet har intet møde {meeting}",
+        "see_section_4": "se planens afsnit 4",
+        "exchange_offered": "Overdragelse i gang: tilbudt {to}, endnu ikke overtaget.",
+        "exchange_exchange": "Overdragelseszone: {to} har overtaget stafetten; {from_} har "
+                             "endnu ikke sluppet den.",
+    },
+}
+
+
+def term(value: object, lang: Lang) -> str:
+    """A field's value (a status, a kind, a level) as a word people read."""
+    key = str(value)
+    return WORDS[lang].get(key) or TERMS[lang].get(key) or key.replace("_", " ")

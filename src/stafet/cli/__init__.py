@@ -23,6 +23,7 @@ from stafet.cli import (  # noqa: F401  (each module registers its verbs)
     meeting,
     plan,
     read,
+    report,
     trust,
     write,
 )

@@ -177,21 +177,41 @@ def caseload(ctx: Ctx) -> None:
 
 
 @cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.argument("case_ref", metavar="[CASE]", required=False)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "fhir"]), default="jsonl",
+              show_default=True, help="jsonl or csv (with --table/--events); fhir: one CASE as "
+              "a FHIR R4 Bundle (docs/fhir.md).")
+@click.option("--as-of", metavar="TIME",
+              help="With --format fhir: the case as the log stood at this recorded time.")
 @click.option("--table", "table_name", metavar="RM_TABLE", help="A read model, e.g. rm_cases.")
 @click.option("--events", "raw_events", is_flag=True, help="The raw event stream instead.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Where to write (default: stdout).")
 @pass_ctx
-def export(ctx: Ctx, fmt: str, table_name: str | None, raw_events: bool, output: IO[str]) -> None:
-    """Write a read model, or the raw event stream, for other tools.
+def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_name: str | None,
+           raw_events: bool, output: IO[str]) -> None:
+    """Write a read model, or the raw event stream, for other tools; or one case as a FHIR
+    R4 Bundle (CarePlan, Goals, CareTeam, Consents, Encounters, Tasks, Provenance) for
+    another authority's system.
 
     \b
     Example:
       stafet export --table rm_agreements --format csv -o agreements.csv
       stafet export --events > events.jsonl
+      stafet export 3fa85f --format fhir -o bundle.json
     """
+    if fmt == "fhir" or case_ref is not None:
+        if fmt != "fhir" or case_ref is None or table_name or raw_events:
+            raise InvalidCommand("give CASE with --format fhir (and neither --table nor "
+                                 "--events): one case is exported as a FHIR bundle.")
+        from stafet.documents.fhir import bundle_of
+
+        moment = parse_moment(as_of, "--as-of") if as_of else None
+        bundle = bundle_of(ctx.reader.export_case(case_ref, "FHIR bundle", as_of=moment))
+        output.write(json.dumps(bundle, ensure_ascii=False, indent=2) + "\n")
+        return
+    if as_of:
+        raise InvalidCommand("--as-of goes with --format fhir.")
     if raw_events == bool(table_name):
         raise InvalidCommand("give either --table RM_TABLE or --events.")
     if raw_events:

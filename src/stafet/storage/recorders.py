@@ -66,6 +66,15 @@ class LedgerRecorder(ApplicationRecorder):
     def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
         raise NotImplementedError
 
+    def select_case_chain(self, case_id: UUID) -> list[ChainLink]:
+        """Every link of one case's entries, in the case's order."""
+        raise NotImplementedError
+
+    def count_chain(self, through_seq: int) -> int:
+        """How many events the chain holds up to and including a log position (what a
+        digest of the log at that position counts)."""
+        raise NotImplementedError
+
     def select_command(self, command_id: str) -> CommandRecord | None:
         raise NotImplementedError
 
@@ -155,6 +164,18 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
             return None
         return ChainLink(r["seq"], UUID(r["case_id"]), r["position"], bytes(r["event_hash"]),
                          bytes(r["chain_hash"]), bytes(r["case_hash"]))
+
+    def select_case_chain(self, case_id: UUID) -> list[ChainLink]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT * FROM stafet_chain WHERE case_id = ? ORDER BY position",
+                      (case_id.hex,))
+            return [ChainLink(r["seq"], UUID(r["case_id"]), r["position"], bytes(r["event_hash"]),
+                              bytes(r["chain_hash"]), bytes(r["case_hash"])) for r in c.fetchall()]
+
+    def count_chain(self, through_seq: int) -> int:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT count(*) FROM stafet_chain WHERE seq <= ?", (through_seq,))
+            return int(c.fetchone()[0])
 
     def select_command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.transaction(commit=False) as c:
@@ -275,6 +296,21 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder, LedgerRecorder):
             return None
         return ChainLink(r["seq"], r["case_id"], r["position"], bytes(r["event_hash"]),
                          bytes(r["chain_hash"]), bytes(r["case_hash"]))
+
+    def select_case_chain(self, case_id: UUID) -> list[ChainLink]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT * FROM {} WHERE case_id = %s ORDER BY position").format(
+                self.chain_table), (case_id,))
+            return [ChainLink(r["seq"], r["case_id"], r["position"], bytes(r["event_hash"]),
+                              bytes(r["chain_hash"]), bytes(r["case_hash"]))
+                    for r in curs.fetchall()]
+
+    def count_chain(self, through_seq: int) -> int:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT count(*) AS n FROM {} WHERE seq <= %s").format(
+                self.chain_table), (through_seq,))
+            row = curs.fetchone()
+        return int(row["n"]) if row else 0
 
     def select_command(self, command_id: str) -> CommandRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
