@@ -60,7 +60,8 @@ class Verification:
 
     def as_json(self) -> dict[str, Any]:
         newest = self.checkpoints[-1] if self.checkpoints else None
-        return {**self.events.as_json(), "ok": self.ok, "events_ok": self.events.ok,
+        # "ok" is the event log's, as it always was; "intact": every part (the exit code's).
+        return {**self.events.as_json(), "intact": self.ok,
                 "access_log": {"ok": self.access_ok, "entries": self.access_entries,
                                "problem": self.access_problem},
                 "snapshots": self.snapshots.as_json(), "side_tables": self.side.as_json(),
