@@ -157,8 +157,9 @@ def verify(
                   position: int | None = None) -> Report:
         since = (f" (it still agrees with {matched.label}, so the change lies after event "
                  f"{matched.size})" if matched is not None and matched.size else "")
-        what = "the empty log" if count == 0 else f"the first {count} events"
-        return broken("rewritten", f"{what} no longer hash to {checkpoint.label}: the store "
+        what = "the empty log no longer hashes" if count == 0 else \
+            f"the first {count} events no longer hash"
+        return broken("rewritten", f"{what} to {checkpoint.label}: the store "
                       f"was rewritten{since}", seq, case_id, position)
 
     for checkpoint in due.get(0, ()):
