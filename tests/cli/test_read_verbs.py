@@ -337,7 +337,7 @@ def test_verify_and_digest(store: dict[str, str], tmp_path: Path) -> None:
     published = stafet(db, "checkpoint", "--publish", str(series), actor=AUDITOR, purpose=None)
     assert published.code == 0 and f"Published {series / f'{count}.checkpoint'}" in published.out
     checked = stafet(db, "verify", "--checkpoints", str(series), actor=AUDITOR)
-    assert checked.code == 0 and f"agrees with the 1 checkpoints in {series}" in checked.out
+    assert checked.code == 0 and f"agrees with 1 checkpoint in {series}" in checked.out
 
 
 def test_verify_exits_1_when_the_log_was_tampered_with(tmp_path: Path) -> None:

@@ -219,7 +219,7 @@ def test_a_series_is_kept_and_the_log_agrees_with_it(example_store: ExampleStore
 
     done = verify_against(example_store, folder)
     assert done.code == 0, done.err
-    assert f"agrees with the 3 checkpoints in {folder} (the newest at {sizes[-1]} events" in done.out
+    assert f"agrees with 3 checkpoints in {folder} (the newest at {sizes[-1]} events" in done.out
     add_notes(example_store, 1)  # appending after the newest checkpoint is the log growing
     assert verify_against(example_store, folder).code == 0
     data = verify_against(example_store, folder, "--json").json()

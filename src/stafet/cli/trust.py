@@ -156,13 +156,13 @@ def _say_verified(found: Verification, seconds: float, rate: float, digest_given
         if digest_given:
             given = found.checkpoints[-1] if not folder else None
             against = (f"; matches the digest of {_when(given)}" if given else
-                       f"; matches the digest and the {len(found.checkpoints) - 1} checkpoints "
-                       f"in {folder}")
+                       f"; matches the digest and "
+                       f"{_count(len(found.checkpoints) - 1, 'checkpoint')} in {folder}")
         elif folder is not None:
             newest = found.checkpoints[-1] if found.checkpoints else None
-            against = (f"; agrees with the {len(found.checkpoints)} checkpoints in {folder} "
-                       f"(the newest at {newest.size:,} events, {_when(newest)})" if newest else
-                       f"; {folder} holds no checkpoints yet")
+            against = (f"; agrees with {_count(len(found.checkpoints), 'checkpoint')} in "
+                       f"{folder} (the newest at {newest.size:,} events, {_when(newest)})"
+                       if newest else f"; {folder} holds no checkpoints yet")
         click.echo(f"Intact: {report.count:,} events, head {report.head} "
                    f"({seconds:.1f} s, {rate:,.0f} events/s){against}")
     else:
@@ -178,18 +178,24 @@ def _say_verified(found: Verification, seconds: float, rate: float, digest_given
         else:
             click.echo(f"Note: {finding.problem}.")
     if snapshots.ok and snapshots.checked:
-        click.echo(f"Snapshots: {snapshots.checked:,} checked, each agrees with the events.")
+        click.echo(f"Snapshots: {_count(snapshots.checked, 'snapshot')} checked, each agrees "
+                   "with the events.")
     side = found.side
     for problem in side.problems:
         click.echo(f"BROKEN BESIDE THE LOG: {problem}.", err=True)
     for note in side.notes:
         click.echo(f"Note: {note}.")
     if side.ok:
-        click.echo(f"Beside the log: {side.command_records:,} command records and the keys of "
-                   f"{side.cases:,} cases agree with it; the subject pepper is unchanged.")
+        click.echo(f"Beside the log: {_count(side.command_records, 'command record')} and the "
+                   f"keys of {_count(side.cases, 'case')} agree with it; the subject pepper is "
+                   "unchanged.")
     if not found.checkpoints:
         click.echo("Without checkpoints kept elsewhere, a shortened or consistently rewritten "
                    "log looks intact: see `stafet checkpoint --help`.")
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"
 
 
 def _when(checkpoint: Checkpoint | None) -> str:
@@ -262,10 +268,10 @@ def checkpoint_cmd(ctx: Ctx, publish: Path | None, key_file: str | None) -> None
                        "kept": published.kept, "size": checkpoint.size, "head": checkpoint.head})
     elif published.new:
         click.echo(f"Published {published.path}: {checkpoint.size:,} events, head "
-                   f"{checkpoint.head}; {published.kept} checkpoints kept in {publish}.")
+                   f"{checkpoint.head}; {_count(published.kept, 'checkpoint')} kept in {publish}.")
     else:
         click.echo(f"Nothing new since {published.path} ({checkpoint.size:,} events); "
-                   f"{published.kept} checkpoints kept in {publish}.")
+                   f"{_count(published.kept, 'checkpoint')} kept in {publish}.")
 
 
 def _print_checkpoint(ctx: Ctx, published: Published) -> None:

@@ -123,8 +123,8 @@ def check_side_tables(engine: Engine, facts: LogFacts, checkpoints: Sequence[Che
     check = SideCheck()
     _check_commands(engine, facts, check)
     pepper = current_pepper(engine)
-    _check_pepper(pepper, facts, checkpoints, check)
-    _check_keys(engine, facts, pepper, check)
+    replaced = _check_pepper(pepper, facts, checkpoints, check)
+    _check_keys(engine, facts, pepper, check, pepper_said=replaced)
     return check
 
 
@@ -181,10 +181,12 @@ def _record_problem(command_id: str, case_text: Any, result: Any,
 
 
 def _check_pepper(pepper: bytes | None, facts: LogFacts, checkpoints: Sequence[Checkpoint],
-                  check: SideCheck) -> None:
+                  check: SideCheck) -> bool:
+    """Whether the pepper was found replaced (or missing)."""
     if pepper is None:
         check.problems.append("the subject pepper is missing from stafet_secrets")
-        return
+        return True
+    before = len(check.problems)
     check.pepper = fingerprint = pepper_fingerprint(pepper)
     if facts.recorded_pepper is not None and facts.recorded_pepper != fingerprint:
         check.problems.append("the subject pepper in stafet_secrets is not the one recorded in "
@@ -199,12 +201,15 @@ def _check_pepper(pepper: bytes | None, facts: LogFacts, checkpoints: Sequence[C
             check.problems.append(f"the subject pepper in stafet_secrets is not the one "
                                   f"{checkpoint.label} recorded: it was replaced")
             break
+    return len(check.problems) > before
 
 
 # -- citizens' keys -----------------------------------------------------------------------------
 
 
-def _check_keys(engine: Engine, facts: LogFacts, pepper: bytes | None, check: SideCheck) -> None:
+def _check_keys(engine: Engine, facts: LogFacts, pepper: bytes | None, check: SideCheck,
+                pepper_said: bool = False) -> None:
+    """``pepper_said``: a replaced pepper was reported already (not again for every case)."""
     ties, keys = _key_tables(engine)
     problems: list[str] = []
     untied: list[UUID] = []  # opened with the key, but tied by another subject id
@@ -253,7 +258,7 @@ def _check_keys(engine: Engine, facts: LogFacts, pepper: bytes | None, check: Si
         opened += 1
         if pepper is not None and subject_id(pepper, subject_ref) != tie[0]:
             untied.append(case_id)
-    if untied:
+    if untied and not pepper_said:
         if len(untied) == opened and opened > 1:
             problems.append(f"no case's tie in stafet_case_subjects is the keyed hash of the "
                             f"citizen it was opened for ({opened} cases): the subject pepper "
