@@ -360,3 +360,32 @@ def test_only_those_who_answer_for_the_ledger_take_checkpoints(
         assert published.new and published.path == folder / f"{EXAMPLE_EVENTS}.checkpoint"
         with pytest.raises(InvalidCommand, match="does not exist"):
             ledger.checkpoint(actor=AUDITOR, key_file=tmp_path / "no-such-key")
+
+
+def test_publishing_where_it_cannot_is_one_sentence(example_store: ExampleStore, tmp_path: Path,
+                                                    checkpoint_key: Path) -> None:
+    done = publish(example_store, tmp_path / "no" / "such" / "folder", checkpoint_key)
+    assert done.code == 2 and "cannot be made" in done.err, done
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        done = publish(example_store, read_only, checkpoint_key)
+        if os.geteuid() != 0:  # root writes anywhere
+            assert done.code == 2 and "cannot be written" in done.err, done
+        else:
+            assert done.code == 0, done
+    finally:
+        read_only.chmod(0o755)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a database file is SQLite's
+def test_an_empty_database_file_is_never_intact_against_checkpoints(
+        example_store: ExampleStore, tmp_path: Path, checkpoint_key: Path) -> None:
+    """Finding 5: a 0-byte database file given where the store was."""
+    folder = tmp_path / "checkpoints"
+    a_series(example_store, folder, checkpoint_key)
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    done = audit(f"sqlite:///{empty}", "verify", "--checkpoints", str(folder))
+    assert done.code != 0 and "Intact" not in done.out, done

@@ -160,14 +160,20 @@ def take_checkpoint(ledger: Ledger, key: CheckpointKey, folder: Path | None = No
             return Published(report, read_checkpoint(path, trusted), path, False, len(series))
         except CheckpointRefused as refused:
             raise InvalidCommand(f"{refused}.") from None
-    _write_new(path, signed.note or "")
+    try:
+        _write_new(path, signed.note or "")
+    except CheckpointRefused as refused:
+        raise InvalidCommand(f"{refused}.") from None
     return Published(report, signed, path, True, len(series) + 1)
 
 
 def _series_for(folder: Path, key: CheckpointKey) -> tuple[list[Any], list[Checkpoint]]:
     """The folder's checkpoints, checked against its published key, which must be ours (the
     folder is made, and the key published, on first use)."""
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise CheckpointRefused(f"the folder {folder} cannot be made ({error.strerror})") from None
     published = folder / PUBLIC_KEY_FILE
     if not published.exists():
         _write_new(published, f"{key.verifier.vkey()}\n")
@@ -181,7 +187,10 @@ def _series_for(folder: Path, key: CheckpointKey) -> tuple[list[Any], list[Check
 
 def _write_new(path: Path, text: str) -> None:
     """Write a file that must not exist yet, whole or not at all."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".stafet-")
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".stafet-")
+    except OSError as error:
+        raise CheckpointRefused(f"{path.parent} cannot be written ({error.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -191,6 +200,8 @@ def _write_new(path: Path, text: str) -> None:
         os.link(temporary, path)  # fails if the file appeared meanwhile: never overwritten
     except FileExistsError:
         raise CheckpointRefused(f"{path} was written by someone else meanwhile") from None
+    except OSError as error:
+        raise CheckpointRefused(f"{path} cannot be written ({error.strerror})") from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
