@@ -34,11 +34,11 @@ def init(ctx: Ctx, admin: str | None, key_file: str | None) -> None:
           --checkpoint-key /etc/stafet/checkpoint-key
     """
     ledger = ctx.ledger  # constructing the ledger creates the tables
-    if admin is not None:
-        ledger.appoint_first_admin(admin)
     key = None
     if key_file or ledger.storage.sqlite_path:
         key, _made = ledger.checkpoint_key(key_file, create=True)
+    if admin is not None:
+        ledger.appoint_first_admin(admin)
     if ctx.as_json:
         ctx.emit_json({"db": ledger.storage.display_url, "backend": ledger.storage.backend,
                        "admin": admin, "checkpoint_key": str(key.path) if key else None,

@@ -132,7 +132,8 @@ class SnapshotMapper(PydanticMapper):
 # -- verify -----------------------------------------------------------------------------------
 
 # What verify may find. The first four fail verify; the last two are reported, not failed:
-# an old snapshot whose state is right, and one of an erased citizen that nobody can open.
+# an old snapshot whose state is right, and one whose citizen's key is gone (erased; or deleted
+# behind the ledger's back, which the check of the tables beside the log reports).
 FORGED, GARBAGE, FOREIGN, ORPHAN = "forged", "garbage", "foreign", "orphan"
 UNCHAINED, ERASED = "unchained", "erased"
 FAILING = frozenset({FORGED, GARBAGE, FOREIGN, ORPHAN})
@@ -220,8 +221,8 @@ def _check_case(store: CaseStore, case_id: UUID, versions: list[int], walked: di
             snapshot, recorded = mapper.decode(rows[0])
         except ErasedSnapshot:
             yield SnapshotFinding(ERASED, case_id, version, f"the snapshot of case {case_id} at "
-                                  f"entry {version} cannot be opened: its citizen was erased "
-                                  "(it is ignored, and deleted by the next erasure)")
+                                  f"entry {version} cannot be opened: its citizen's key is gone "
+                                  "(it is ignored when loading)")
             continue
         except UntrustedSnapshot as untrusted:
             yield SnapshotFinding(GARBAGE, case_id, version, f"{untrusted} (it is ignored when "

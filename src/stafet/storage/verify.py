@@ -1,4 +1,6 @@
-"""``verify``: recompute the hash chain over the whole store and say where it breaks."""
+"""``verify``: recompute the hash chain over the whole store and say where it breaks, and
+check it against the checkpoints kept elsewhere (``stafet.storage.checkpoint``): at each one's
+size the head must be its root, and the log must reach the largest one's size."""
 
 from __future__ import annotations
 
