@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
@@ -51,9 +52,10 @@ from stafet.storage.url import StorageConfig, parse_db_url
 
 if TYPE_CHECKING:
     from stafet.application.batch import LineProgress
-    from stafet.application.integrity import Verification
+    from stafet.application.integrity import Published, Verification
     from stafet.projections.runner import ReadModels
     from stafet.storage.access import AccessLog, Pruned
+    from stafet.storage.checkpoint import Checkpoint, CheckpointKey
     from stafet.storage.verify import Digest, Report
 
 def system_clock() -> datetime:
@@ -205,8 +207,13 @@ class Ledger(CommandVerbs):
         return self.store.roles()
 
     def appoint_first_admin(self, actor: str) -> CommandResult:
-        """Start the administration with its first administrator: possible once per ledger."""
-        return self.execute(AppointFirstAdmin(actor=actor))
+        """Start the administration with its first administrator: possible once per ledger.
+        The event records the subject pepper's fingerprint, so ``verify`` sees it replaced."""
+        from stafet.storage.side_tables import current_pepper, pepper_fingerprint
+
+        pepper = current_pepper(self.store.sql)
+        return self.execute(AppointFirstAdmin(
+            actor=actor, pepper_fingerprint=pepper_fingerprint(pepper) if pepper else None))
 
     def grant_role(self, *, actor: str, role: RoleName, to: str, org: str | None = None,
                    ) -> CommandResult:
@@ -249,23 +256,51 @@ class Ledger(CommandVerbs):
         days = self.policy.access_log_retention_days if keep_days is None else keep_days
         return prune_access_log(self, actor, days, reason)
 
-    def verify(self, *, actor: str, expected: Digest | None = None,
+    def verify(self, *, actor: str,
+               expected: Digest | Checkpoint | Sequence[Checkpoint] | None = None,
                progress: Callable[[int], None] | None = None) -> Verification:
-        """Recompute the hash chains of the event log and the access log (and check them
-        against a digest kept elsewhere). An auditor's, administrator's or DPO's act."""
+        """Recompute the hash chains of the event log and the access log, every snapshot from
+        its events, and check the tables beside the log against it; with checkpoints kept
+        elsewhere (``expected``, read with ``stafet.storage.checkpoint``), also that the log
+        still holds what each of them signed. An auditor's, administrator's or DPO's act."""
         from stafet.application.integrity import verify_ledger
 
         self._allowed(actor, "verify", lambda roles: require_any_role(
             actor, roles, INTEGRITY_ROLES, "verify the log"))
         return verify_ledger(self, expected, progress)
 
-    def digest(self, *, actor: str) -> tuple[Report, Digest | None]:
-        """The log's head to keep elsewhere (None when the log does not verify)."""
+    def digest(self, *, actor: str) -> tuple[Report, Checkpoint | None]:
+        """What a checkpoint of the log states now, unsigned (None when the log does not
+        verify); ``checkpoint`` signs and keeps one."""
         from stafet.application.integrity import take_digest
 
         self._allowed(actor, "digest", lambda roles: require_any_role(
             actor, roles, INTEGRITY_ROLES, "take a digest of the log"))
         return take_digest(self)
+
+    def checkpoint(self, *, actor: str, publish: str | Path | None = None,
+                   key_file: str | Path | None = None) -> Published:
+        """A checkpoint of the log signed with the ledger's checkpoint key (``key_file``; the
+        embedded store's default is beside its SQLite file, made on first use). With
+        ``publish`` (a folder), the log is first checked against every checkpoint kept there,
+        and the new one is kept beside them. For an auditor, an administrator or the DPO."""
+        from dataclasses import replace
+
+        from stafet.application.integrity import checkpoint_key, take_checkpoint
+
+        self._allowed(actor, "checkpoint", lambda roles: require_any_role(
+            actor, roles, INTEGRITY_ROLES, "take a checkpoint of the log"))
+        key, created = checkpoint_key(self.storage, key_file)
+        published = take_checkpoint(self, key, Path(publish) if publish is not None else None)
+        return replace(published, key_created=key.path if created else None)
+
+    def checkpoint_key(self, key_file: str | Path | None = None, *,
+                       create: bool = False) -> tuple[CheckpointKey, bool]:
+        """The ledger's checkpoint key (and whether it was made just now: with ``create``, or
+        the embedded store's default one on first use)."""
+        from stafet.application.integrity import checkpoint_key
+
+        return checkpoint_key(self.storage, key_file, create=create)
 
     def _allowed(self, actor: str, action: str, check: Callable[[Roles], None],
                  subject_ref: str | None = None) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from psycopg import sql
 from stafet import Ledger
 from stafet.domain.errors import NotAllowed
 from stafet.reader import WITHHELD
+from stafet.storage.checkpoint import CheckpointKey
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "authorisation.md"
 PURPOSE = "kontrol af adgangsreglerne"
@@ -191,12 +194,26 @@ ACTS: dict[str, Act] = {
     "erase": lambda w, who: _erase(w, who),
     "verify": lambda w, who: "yes" if w.ledger.verify(actor=who).ok else "broken",
     "digest": lambda w, who: "yes" if w.ledger.digest(actor=who)[1] else "broken",
+    "checkpoint --publish": lambda w, who: _checkpoint(w, who),
     "roles list": lambda w, who: _yes(lambda: w.ledger.list_roles(actor=who)),
     "roles grant": lambda w, who: _yes(lambda: w.ledger.grant_role(
         actor=who, role="auditor", to=f"revisor-{uuid.uuid4().hex[:8]}@kommunen")),
     "note (a write)": lambda w, who: _yes(lambda: w.ledger.log_note(
         actor=who, case_id=w.case_id, text="En note skrevet i testen af reglerne.")),
 }
+
+
+def _checkpoint(w: World, who: str) -> str:
+    """A signed checkpoint kept in a folder (the key and the folder made for the test)."""
+    folder = Path(tempfile.mkdtemp(prefix="stafet-matrix-"))
+    try:
+        key = folder / "checkpoint-key"
+        CheckpointKey.generate(key)
+        published = w.ledger.checkpoint(actor=who, publish=folder / "series", key_file=key)
+        kept = published.path is not None and published.path.exists()
+        return "yes" if published.checkpoint and kept else "broken"
+    finally:
+        shutil.rmtree(folder)
 
 
 def _erase(w: World, who: str) -> str:

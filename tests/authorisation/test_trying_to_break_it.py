@@ -22,6 +22,7 @@ from stafet import Ledger
 from stafet.domain.commands import EraseCase
 from stafet.domain.errors import NotAllowed, RuleViolation
 from stafet.storage.access import stafet_access_anchor, stafet_access_log
+from stafet.storage.checkpoint import CheckpointKey
 from tests.cli._support import stafet
 
 ADMIN, DPO, AUDITOR = "it@kommunen", "dpo@kommunen", "revisor@kommunen"
@@ -157,9 +158,11 @@ def test_a_shortened_access_log_is_detected(store: tuple[str, str], tmp_path: Pa
     db, case = store
     for n in range(4):
         stafet(db, "case", "show", case, actor=HOLDER, purpose=f"{PURPOSE} {n}")
-    digest = stafet(db, "digest", actor=AUDITOR)
+    key = tmp_path / "checkpoint-key"  # the ledger's checkpoint key (PostgreSQL has no default)
+    CheckpointKey.generate(key)
+    digest = stafet(db, "digest", "--checkpoint-key", str(key), actor=AUDITOR)
     assert digest.code == 0, digest
-    kept = tmp_path / "digest.json"
+    kept = tmp_path / "digest.txt"
     kept.write_text(digest.out, encoding="utf-8")
     ledger, engine = _access_rows(db)
     t = stafet_access_log
@@ -171,7 +174,8 @@ def test_a_shortened_access_log_is_detected(store: tuple[str, str], tmp_path: Pa
         ledger.close()
     plain = stafet(db, "verify", actor=AUDITOR)
     assert plain.code == 0  # intact as far as it goes: only a digest kept elsewhere knows more
-    against = stafet(db, "verify", "--digest", str(kept), actor=AUDITOR)
+    against = stafet(db, "verify", "--digest", str(kept), "--checkpoint-key", str(key),
+                     actor=AUDITOR)
     assert against.code == 1 and "the newest were removed" in against.err, against
 
 

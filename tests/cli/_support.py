@@ -46,7 +46,8 @@ ADULT_HOLDER = "peter.lund@socialafdelingen-odense"
 FAMILY_HOLDER = "lars.winther@skovvangskolen"
 EXAMPLE_HOLDER = {"adult-case": ADULT_HOLDER, "family-case": FAMILY_HOLDER}
 
-_CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None, "STAFET_PURPOSE": None}
+_CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None, "STAFET_PURPOSE": None,
+                                     "STAFET_CHECKPOINTS": None, "STAFET_CHECKPOINT_KEY": None}
 
 # A person-readable moment: "2 Mar 2026 09:15" (dates in tables are never ISO timestamps).
 READABLE_MOMENT = re.compile(r"\b\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d\b")

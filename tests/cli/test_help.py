@@ -46,9 +46,9 @@ SPEC_VERBS = {
 # test_apply, test_dev, test_write_verbs' own tests).
 READ_AND_OTHER_VERBS = {
     "init", "apply", "erase", "case show", "case history", "case list", "baton timeline", "attention",
-    "caseload", "export", "verify", "digest", "access-log", "access-log prune", "projections status",
-    "projections rebuild", "projections run", "dev generate", "roles grant", "roles revoke",
-    "roles list",
+    "caseload", "export", "verify", "digest", "checkpoint", "access-log", "access-log prune",
+    "projections status", "projections rebuild", "projections run", "dev generate", "roles grant",
+    "roles revoke", "roles list",
     # tests/documents runs these against real stores
     "report", "meeting doc",
 }

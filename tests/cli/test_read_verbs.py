@@ -326,12 +326,18 @@ def test_verify_and_digest(store: dict[str, str], tmp_path: Path) -> None:
     report = stafet(db, "--json", "verify", actor=AUDITOR).json
     assert report["ok"] is True and report["count"] == count and report["access_log"]["ok"] is True
 
-    digest = stafet(db, "digest", actor=AUDITOR, purpose=None)
-    assert json.loads(digest.out)["count"] == count
-    kept = tmp_path / "digest.json"
+    digest = stafet(db, "digest", actor=AUDITOR, purpose=None)  # a signed checkpoint (C2SP)
+    assert digest.out.splitlines()[1] == str(count)
+    kept = tmp_path / "digest.txt"
     kept.write_text(digest.out, encoding="utf-8")
     again = stafet(db, "verify", "--digest", str(kept), actor=AUDITOR)
     assert again.code == 0 and "matches the digest of" in again.out
+
+    series = tmp_path / "checkpoints"
+    published = stafet(db, "checkpoint", "--publish", str(series), actor=AUDITOR, purpose=None)
+    assert published.code == 0 and f"Published {series / f'{count}.checkpoint'}" in published.out
+    checked = stafet(db, "verify", "--checkpoints", str(series), actor=AUDITOR)
+    assert checked.code == 0 and f"agrees with 1 checkpoint in {series}" in checked.out
 
 
 def test_verify_exits_1_when_the_log_was_tampered_with(tmp_path: Path) -> None:

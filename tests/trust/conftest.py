@@ -20,6 +20,7 @@ import pytest
 from psycopg import sql
 
 from stafet import Ledger
+from stafet.storage.checkpoint import CheckpointKey
 from tests.trust.support import ADULT_CASE, FAMILY_CASE, RawStore, apply_example, set_up_roles
 
 
@@ -103,3 +104,15 @@ def example_store(db_url: str, request: pytest.FixtureRequest) -> ExampleStore:
     source, adult, family = request.getfixturevalue("_pristine_postgres")
     _copy_postgres(source, db_url)
     return ExampleStore(db_url, adult, family)
+
+
+@pytest.fixture
+def checkpoint_key(example_store: ExampleStore, tmp_path: Path) -> Path:
+    """The ledger's checkpoint key: an SQLite store's default one beside its file (as ``stafet
+    init`` makes it), a PostgreSQL store's in a file of the test's own (``--checkpoint-key``)."""
+    if example_store.url.startswith("sqlite:///"):
+        path = Path(example_store.url.removeprefix("sqlite:///") + ".checkpoint-key")
+    else:
+        path = tmp_path / "checkpoint-key"
+    CheckpointKey.generate(path)
+    return path

@@ -43,7 +43,8 @@ EXAMPLE_EVENTS = ROLE_EVENTS + 41 + 46
 PURPOSE = "kontrol af loggen"
 # Variables a developer's shell may hold; a test says everything on the command line instead.
 _CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None,
-                                     "STAFET_PURPOSE": None}
+                                     "STAFET_PURPOSE": None, "STAFET_CHECKPOINTS": None,
+                                     "STAFET_CHECKPOINT_KEY": None}
 
 
 @dataclass(frozen=True)

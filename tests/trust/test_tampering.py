@@ -8,8 +8,10 @@ access would, and checks that ``stafet verify`` run by the auditor (exit code 1)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -88,7 +90,8 @@ def a_family_event(raw: RawStore, index: int = 15) -> RawEvent:
 # -- a clean store --------------------------------------------------------------------------
 
 
-def test_a_clean_store_verifies_with_its_head_and_count(example_store: ExampleStore) -> None:
+def test_a_clean_store_verifies_with_its_head_and_count(example_store: ExampleStore,
+                                                       checkpoint_key: Path) -> None:
     raw = example_store.raw
     count, head = independent_head(raw)
     assert count == EXAMPLE_EVENTS == ROLE_EVENTS + 87  # the roles', the adult's 41, the family's 46
@@ -105,12 +108,15 @@ def test_a_clean_store_verifies_with_its_head_and_count(example_store: ExampleSt
     data = audit(example_store.url, "--json", "verify").json()
     assert (data["ok"], data["count"], data["head"], data["position"]) == (True, count, head, None)
 
-    digest = audit(example_store.url, "digest")
+    digest = audit(example_store.url, "digest", "--checkpoint-key", str(checkpoint_key))
     assert digest.code == 0, digest.err
-    # The digest also records the access log's newest entry (none yet: nobody read a case).
-    assert json.loads(digest.out) | {"taken_at": None} == {
-        "format": "stafet-digest-v1", "count": count, "head": head, "taken_at": None,
-        "access_log": {"seq": 0, "hash": "0" * 64}}
+    # A signed checkpoint: origin, size, root (the head, base64), then the time, the access
+    # log's newest entry (none yet: nobody read a case) and the pepper's fingerprint.
+    origin, size, root, taken, access, pepper, blank, signature, end = digest.out.split("\n")
+    assert origin.startswith("stafet-ledger/") and signature.startswith(f"— {origin} ")
+    assert (size, base64.b64decode(root).hex(), blank, end) == (str(count), head, "", "")
+    assert taken.startswith("taken-at 20") and access == f"access-log 0 {'0' * 64}"
+    assert pepper.startswith("subject-pepper-fingerprint ")
 
 
 # -- the event log --------------------------------------------------------------------------

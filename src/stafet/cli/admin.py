@@ -8,6 +8,7 @@ import click
 
 from stafet.cli.app import Ctx, choice_of, cli, pass_ctx
 from stafet.cli.render import table
+from stafet.cli.trust import checkpoint_key_option
 from stafet.domain.administration import ROLE_WORDS, RoleName
 from stafet.domain.calendar import when
 
@@ -15,27 +16,41 @@ from stafet.domain.calendar import when
 @cli.command("init")
 @click.option("--admin", metavar="PERSON@ORG",
               help="Appoint the ledger's first administrator (possible once per ledger).")
+@checkpoint_key_option
 @pass_ctx
-def init(ctx: Ctx, admin: str | None) -> None:
-    """Create the store (tables) at --db / STAFET_DB, and appoint its first administrator.
+def init(ctx: Ctx, admin: str | None, key_file: str | None) -> None:
+    """Create the store (tables) at --db / STAFET_DB, appoint its first administrator, and make
+    its checkpoint key.
 
     The administrator grants the other roles (stafet roles grant). A ledger gets its first
-    administrator once; after that, only an administrator changes roles.
+    administrator once; after that, only an administrator changes roles. The checkpoint key
+    signs checkpoints (stafet checkpoint); an SQLite store keeps it beside its file, a
+    PostgreSQL store where --checkpoint-key says (made if missing).
 
     \b
     Example:
       stafet --db sqlite:///stafet.db init --admin it@kommunen
-      stafet --db postgresql+psycopg://stafet@db.kommune.local/stafet init --admin it@kommunen
+      stafet --db postgresql+psycopg://stafet@db.kommune.local/stafet init --admin it@kommunen \\
+          --checkpoint-key /etc/stafet/checkpoint-key
     """
     ledger = ctx.ledger  # constructing the ledger creates the tables
+    key = None
+    if key_file or ledger.storage.sqlite_path:
+        key, _made = ledger.checkpoint_key(key_file, create=True)
     if admin is not None:
         ledger.appoint_first_admin(admin)
     if ctx.as_json:
         ctx.emit_json({"db": ledger.storage.display_url, "backend": ledger.storage.backend,
-                       "admin": admin})
+                       "admin": admin, "checkpoint_key": str(key.path) if key else None,
+                       "checkpoint_public_key": key.verifier.vkey() if key else None})
+        return
+    click.echo(f"Ready: {ledger.storage.display_url} ({ledger.storage.backend})"
+               + (f"; {admin} is its administrator." if admin else ""))
+    if key is not None:
+        click.echo(f"Checkpoint key: {key.path} (public key {key.verifier.vkey()})")
     else:
-        click.echo(f"Ready: {ledger.storage.display_url} ({ledger.storage.backend})"
-                   + (f"; {admin} is its administrator." if admin else ""))
+        click.echo("No checkpoint key yet: give --checkpoint-key FILE to make one (stafet "
+                   "checkpoint signs with it).")
 
 
 @cli.group()

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import singledispatch
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from stafet.domain.commands import Command
 from stafet.domain.errors import NotAllowed, RuleViolation
@@ -61,7 +61,11 @@ class AdminEvent(Envelope):
 
 
 class FirstAdminAppointed(AdminEvent):
-    """The administration began: the actor is its first administrator."""
+    """The administration began: the actor is its first administrator. ``pepper_fingerprint``
+    names the store's subject pepper (a hash of it, never the pepper itself), so that ``verify``
+    sees the pepper replaced behind the ledger's back."""
+
+    pepper_fingerprint: str | None = None
 
 
 class RoleGranted(AdminEvent):
@@ -100,6 +104,7 @@ class AdminCommand(Command):
 
 class AppointFirstAdmin(AdminCommand):
     name = "admin.appoint-first"
+    pepper_fingerprint: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
 class _RoleCommand(AdminCommand):
@@ -241,7 +246,7 @@ def decide_admin(state: Roles | None, command: AdminCommand, now: datetime) -> l
         if state is not None and state.version > 0:
             raise _refuse("admin.exists", "this ledger already has its administration; roles "
                           "are granted by an administrator (stafet roles grant)")
-        return [event(FirstAdminAppointed)]
+        return [event(FirstAdminAppointed, pepper_fingerprint=command.pepper_fingerprint)]
     if isinstance(command, RecordPrune):
         require_role(state, command.actor, "dpo", "prune the access log")
         return [event(AccessLogPruned, through_seq=command.through_seq, head=command.head,

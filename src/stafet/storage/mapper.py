@@ -15,11 +15,10 @@ from pydantic import BaseModel
 
 from stafet.domain.administration import ADMIN_EVENT_TYPES
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
-from stafet.domain.state import CaseSnapshot, CaseState
-from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore, open_bytes, seal, seal_bytes, unseal
+from stafet.storage.keys import KeyErased, KeyStore, seal, unseal
 
-TOPICS: dict[str, type[BaseModel]] = {
-    **EVENT_TYPES, **ADMIN_EVENT_TYPES, "CaseSnapshot": CaseSnapshot}
+# The log's events (snapshots have a mapper of their own: stafet.storage.snapshots).
+TOPICS: dict[str, type[BaseModel]] = {**EVENT_TYPES, **ADMIN_EVENT_TYPES}
 _ENVELOPE_KEYS = {"originator_id", "originator_version"}
 
 
@@ -42,14 +41,8 @@ class PydanticMapper(Mapper[Any]):
                    if isinstance(domain_event, CaseOpened) else self.keys.key_for_case(case_id))
             if key is None:
                 raise KeyErased(str(case_id))
-            if isinstance(domain_event, CaseSnapshot):
-                # The whole state as one sealed JSON text, written by pydantic (a big case's
-                # state is half a megabyte: no detour through Python dicts).
-                data = {"state": seal_bytes(domain_event.state.model_dump_json().encode("utf-8"),
-                                            "dict", key, case_id)}
-            else:
-                data = domain_event.model_dump(mode="json", exclude=_ENVELOPE_KEYS)
-                seal(data, paths, key, case_id)
+            data = domain_event.model_dump(mode="json", exclude=_ENVELOPE_KEYS)
+            seal(data, paths, key, case_id)
             state = json.dumps(data, ensure_ascii=False).encode("utf-8")
         else:
             state = domain_event.model_dump_json(exclude=_ENVELOPE_KEYS).encode("utf-8")
@@ -75,8 +68,6 @@ class PydanticMapper(Mapper[Any]):
         if cls is PersonalDataErased:
             # Another process erased this citizen: stop using the key this process holds.
             self.keys.forget(UUID(str(stored_event.originator_id)))
-        if cls is CaseSnapshot:
-            return self._snapshot(stored_event, data)
         paths: tuple[str, ...] = getattr(cls, "PERSONAL", ())
         if paths:
             case_id = stored_event.originator_id
@@ -86,14 +77,3 @@ class PydanticMapper(Mapper[Any]):
         data["originator_version"] = stored_event.originator_version
         return cls.model_validate(data)
 
-    def _snapshot(self, stored_event: StoredEvent, data: dict[str, Any]) -> CaseSnapshot:
-        case_id = stored_event.originator_id
-        assert isinstance(case_id, UUID)
-        box = data["state"]
-        key = self.keys.key_for_case(case_id)
-        if key is None:
-            raise ErasedSnapshot(str(case_id))
-        # Parsed and validated in one go by pydantic, straight from the decrypted bytes.
-        state = CaseState.model_validate_json(open_bytes(key, case_id, box["$sealed"]))
-        return CaseSnapshot(originator_id=case_id,
-                            originator_version=stored_event.originator_version, state=state)

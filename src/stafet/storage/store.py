@@ -8,6 +8,7 @@ nothing of commands or rules; the Ledger decides, the store keeps.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import zlib
 from collections.abc import Iterator, Sequence
@@ -15,7 +16,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Mapper
+from eventsourcing.persistence import EventStore, IntegrityError, Mapper
 from eventsourcing.utils import Environment
 
 from stafet.domain.administration import ADMINISTRATION_ID, AdminEvent, Roles, project_roles
@@ -28,6 +29,7 @@ from stafet.storage.engine import sql_engine
 from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore
 from stafet.storage.mapper import PydanticMapper
 from stafet.storage.recorders import CommandRecord, LedgerRecorder
+from stafet.storage.snapshots import SnapshotMapper, UnchainedSnapshot, UntrustedSnapshot
 from stafet.storage.url import StorageConfig
 
 SNAPSHOT_INTERVAL = 100
@@ -88,6 +90,20 @@ class CaseStore(Application[UUID]):
         assert isinstance(recorder, LedgerRecorder), "configured by the URL (storage.url)"
         return recorder
 
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        # Snapshots have a mapper of their own: each is bound to the chain at its version, and
+        # one that is not the log's is never used (stafet.storage.snapshots).
+        self.snapshot_mapper = SnapshotMapper(
+            self.keys, self._case_hash_at, compressor=self.factory.compressor(),
+            cipher=self.factory.cipher())
+        return self.factory.event_store(
+            mapper=self.snapshot_mapper, recorder=self.factory.aggregate_recorder(
+                purpose="snapshots"))
+
+    def _case_hash_at(self, case_id: UUID, version: int) -> bytes | None:
+        link = self.recorder.select_chain_link(case_id, version)
+        return link.case_hash if link is not None else None
+
     def close(self) -> None:
         super().close()
         self.sql.dispose()
@@ -114,9 +130,10 @@ class CaseStore(Application[UUID]):
             return  # a snapshot would need the deleted key; the events alone are few enough
         if state.version // self.snapshot_interval > old_version // self.snapshot_interval:
             # The new state is exactly what was stored, so snapshot it without reloading.
-            # IntegrityError: someone snapshotted this version already. KeyErased: the key
-            # was deleted a moment ago (an erasure under way); the events are stored either way.
-            with contextlib.suppress(IntegrityError, KeyErased):
+            # IntegrityError: someone snapshotted this version already. KeyErased, ErasedSnapshot:
+            # the key was deleted a moment ago (an erasure under way). UntrustedSnapshot: the
+            # chain has no link for it. The events are stored either way.
+            with contextlib.suppress(IntegrityError, KeyErased, ErasedSnapshot, UntrustedSnapshot):
                 self.snapshots.put([CaseSnapshot.take(state)])
 
     def command_record(self, command_id: str) -> CommandRecord | None:
@@ -139,13 +156,21 @@ class CaseStore(Application[UUID]):
                 state = self.repository.get(
                     case_id, version=state.version, projector_func=project_case)
             return state
-        except ErasedSnapshot:
+        except (ErasedSnapshot, UntrustedSnapshot) as unusable:
             # A snapshot sealed with a key that has just been deleted (it is dropped as part
-            # of the erasure): fold the events alone.
+            # of the erasure), or one that is not this log's (garbage, forged, stale): a
+            # snapshot is a cache, so fold the events alone.
+            if isinstance(unusable, UntrustedSnapshot):
+                logging.getLogger("stafet").log(
+                    logging.INFO if isinstance(unusable, UnchainedSnapshot) else logging.WARNING,
+                    "%s; the case was read from its events", unusable)
             self.forget(case_id)
             folded = project_case(None, self.case_events(case_id, version))
             if folded is None:
                 raise CaseNotFound(f"there is no case {case_id}") from None
+            if version is None and not folded.personal_data_erased \
+                    and self.repository.cache is not None:
+                self.repository.cache.put(case_id, folded)
             return folded
         except AggregateNotFoundError:
             raise CaseNotFound(f"there is no case {case_id}") from None

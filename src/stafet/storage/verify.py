@@ -1,26 +1,34 @@
-"""``verify``: recompute the hash chain over the whole store and say where it breaks."""
+"""``verify``: recompute the hash chain over the whole store and say where it breaks, and
+check it against the checkpoints kept elsewhere (``stafet.storage.checkpoint``): at each one's
+size the head must be its root, and the log must reach the largest one's size."""
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from stafet.storage.access import AccessHead
 from stafet.storage.chain import GENESIS, ChainLink, event_hash, link
+from stafet.storage.checkpoint import Checkpoint
 
 BATCH = 2000
 # Below every position the ledger itself writes (it starts at 1): rows put lower by hand are
 # walked too, and reported.
 BEFORE_ALL = -(2**62)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
 class Digest:
-    """The chain's head after ``count`` events, and the access log's newest entry: export it,
-    keep it apart, check against it."""
+    """The unsigned JSON digest of earlier releases (``stafet-digest-v1``): still read, for one
+    release, and checked as strictly as a checkpoint; ``stafet digest`` now writes signed
+    checkpoints (``stafet.storage.checkpoint``)."""
 
     count: int
     head: str
@@ -37,13 +45,37 @@ class Digest:
 
     @classmethod
     def loads(cls, text: str) -> Digest:
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ValueError("not a stafet digest (format stafet-digest-v1)") from None
         if not isinstance(data, dict) or data.get("format") != "stafet-digest-v1":
             raise ValueError("not a stafet digest (format stafet-digest-v1)")
-        access = data.get("access_log") or {}
-        return cls(count=int(data["count"]), head=str(data["head"]), taken_at=data["taken_at"],
-                   access_seq=int(access["seq"]) if access else None,
-                   access_hash=str(access["hash"]) if access else None)
+        count, head, taken_at = data.get("count"), data.get("head"), data.get("taken_at")
+        if type(count) is not int or count < 0:
+            raise ValueError("its count is not a number of events")
+        if not isinstance(head, str) or not _HEX64.fullmatch(head):
+            raise ValueError("its head is not a SHA-256 hash (64 hex digits)")
+        if not isinstance(taken_at, str) or len(taken_at) > 64:
+            raise ValueError("its taken_at is not a time")
+        access = data.get("access_log")
+        if access is not None:
+            if not isinstance(access, dict) or type(access.get("seq")) is not int \
+                    or not isinstance(access.get("hash"), str) \
+                    or not _HEX64.fullmatch(access["hash"]):
+                raise ValueError("its access_log is not an entry number and a hash")
+            return cls(count, head, taken_at, access["seq"], access["hash"])
+        return cls(count=count, head=head, taken_at=taken_at)
+
+    def as_checkpoint(self) -> Checkpoint:
+        try:
+            taken: datetime | None = datetime.fromisoformat(self.taken_at)
+        except ValueError:
+            taken = None
+        access = (AccessHead(self.access_seq, self.access_hash)
+                  if self.access_seq is not None and self.access_hash else None)
+        return Checkpoint(size=self.count, root=bytes.fromhex(self.head), taken_at=taken,
+                          access=access, named=f"the digest taken at {self.taken_at}")
 
 
 @dataclass
@@ -80,12 +112,33 @@ def _batches(fetch: Callable[[int], list[Any]], seq_of: Callable[[Any], int]) ->
         after = seq_of(batch[-1])
 
 
+def expectations(expected: Digest | Checkpoint | Sequence[Checkpoint] | None,
+                 ) -> list[Checkpoint]:
+    """What the log must still agree with, oldest first (a legacy digest as a checkpoint)."""
+    if expected is None:
+        return []
+    if isinstance(expected, Digest):
+        return [expected.as_checkpoint()]
+    if isinstance(expected, Checkpoint):
+        return [expected]
+    return sorted(expected, key=lambda c: c.size)
+
+
 def verify(
     recorder: Any,
-    expected: Digest | None = None,
+    expected: Digest | Checkpoint | Sequence[Checkpoint] | None = None,
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[Any, UUID], None] | None = None,
 ) -> Report:
-    """Walk the stored events and the chain side by side, in the log's order."""
+    """Walk the stored events and the chain side by side, in the log's order; at the size of
+    each checkpoint kept elsewhere (``expected``) the head must be the checkpoint's root.
+
+    ``observe(row, case_id)`` sees every event that verified, in order (the checks of the
+    tables beside the log collect what they need from it)."""
+    kept = expectations(expected)
+    due: dict[int, list[Checkpoint]] = {}
+    for checkpoint in kept:
+        due.setdefault(checkpoint.size, []).append(checkpoint)
     events = _batches(
         lambda after: recorder.select_log(after, BATCH),
         lambda n: n.id,
@@ -93,6 +146,7 @@ def verify(
     links: Iterator[ChainLink] = _batches(
         lambda after: recorder.select_chain(after, BATCH), lambda k: k.seq)
     head, count = GENESIS, 0
+    matched: Checkpoint | None = None  # the newest checkpoint the log still agrees with
     case_positions: dict[UUID, int] = {}
     case_heads: dict[UUID, bytes] = {}
     event, chain = next(events, None), next(links, None)
@@ -101,6 +155,19 @@ def verify(
                position: int | None = None) -> Report:
         return Report(False, count, head.hex(), text, kind, seq, case_id, position)
 
+    def rewritten(checkpoint: Checkpoint, seq: int, case_id: UUID | None = None,
+                  position: int | None = None) -> Report:
+        since = (f" (it still agrees with {matched.label}, so the change lies after event "
+                 f"{matched.size})" if matched is not None and matched.size else "")
+        what = "the empty log no longer hashes" if count == 0 else \
+            f"the first {count} events no longer hash"
+        return broken("rewritten", f"{what} to {checkpoint.label}: the store "
+                      f"was rewritten{since}", seq, case_id, position)
+
+    for checkpoint in due.get(0, ()):
+        if checkpoint.root != GENESIS:
+            return rewritten(checkpoint, 0)
+        matched = checkpoint
     while event is not None or chain is not None:
         if chain is None or (event is not None and event.id < chain.seq):
             assert event is not None  # the loop runs while either is left
@@ -151,17 +218,19 @@ def verify(
         case_heads[case_id] = case_head
         case_positions[case_id] = event.originator_version
         count += 1
-        if expected is not None and count == expected.count and head.hex() != expected.head:
-            return broken("rewritten", f"the first {count} events no longer hash to the digest "
-                          f"taken at {expected.taken_at}: the store was rewritten", event.id,
-                          case_id, event.originator_version)
+        for checkpoint in due.get(count, ()):
+            if checkpoint.root != head:
+                return rewritten(checkpoint, event.id, case_id, event.originator_version)
+            matched = checkpoint
+        if observe is not None:
+            observe(event, case_id)
         if progress and count % 1000 == 0:
             progress(count)
         event, chain = next(events, None), next(links, None)
-    if expected is not None and count < expected.count:
-        return broken("missing", f"the store holds {count} events but the digest taken at "
-                      f"{expected.taken_at} counted {expected.count}: events were removed",
-                      count + 1)
+    if kept and count < kept[-1].size:
+        longest = kept[-1]
+        return broken("missing", f"the store holds {count} events but {longest.label} counted "
+                      f"{longest.size}: events were removed", count + 1)
     if progress:
         progress(count)
     return Report(True, count, head.hex())
