@@ -175,6 +175,8 @@ def _version() -> str:
 def _openapi_with_commands(app: FastAPI) -> None:
     """Add the command bodies (pydantic schemas of ``COMMANDS``) and the Problem schema."""
     from stafet.http.commands import body_schemas
+    from stafet.http.feed import FeedEvent
+    from stafet.http.reads import EventMetadataDocument
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -184,8 +186,9 @@ def _openapi_with_commands(app: FastAPI) -> None:
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(body_schemas())
-            components["Problem"] = Problem.model_json_schema(
-                ref_template="#/components/schemas/{model}")
+            for model in (Problem, EventMetadataDocument, FeedEvent):
+                components[model.__name__] = model.model_json_schema(
+                    ref_template="#/components/schemas/{model}")
             schema["components"].setdefault("securitySchemes", {})["bearer"] = {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             schema["security"] = [{"bearer": []}]

@@ -52,6 +52,15 @@ class FeedEvent(EventDocument):
     case_id: str
 
 
+# One event of the stream (OpenAPI 3.2's itemSchema for text/event-stream): `data` is a
+# FeedEvent as JSON; a heartbeat may carry an `id` alone.
+SSE_EVENT = {"type": "object", "properties": {
+    "data": {"type": "string", "contentMediaType": "application/json",
+             "contentSchema": {"$ref": "#/components/schemas/FeedEvent"}},
+    "event": {"type": "string"}, "id": {"type": "string"},
+    "retry": {"type": "integer", "minimum": 0}}}
+
+
 class EventsPage(BaseModel):
     events: list[FeedEvent]
     next_after: int
@@ -193,7 +202,7 @@ def register(app: FastAPI) -> None:
         **responses(400, 401, 422, 503),
         200: {"description": "Server-Sent Events: `id:` the log position, `data:` a "
                              "FeedEvent as JSON; comment lines as heartbeats.",
-              "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+              "content": {"text/event-stream": {"itemSchema": SSE_EVENT}}}},
         summary="Follow the events you may see, live (resume with Last-Event-ID).")
     async def feed(request: Request,
                    after: int | None = Query(None, ge=0, description="Start after this log "
