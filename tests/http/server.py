@@ -37,6 +37,7 @@ class Server:
     workdir: Path
     args: Sequence[str] = ()
     env: dict[str, str] = field(default_factory=dict)
+    dev: bool = True  # trust the dev key (--dev-identity)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -53,8 +54,9 @@ class Server:
         self.starts += 1
         log = open(self.workdir / f"server-{self.port}-{self.starts}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [STAFET, "--db", self.db_url, "serve", "--port", str(self.port), "--dev-identity",
-             "--dev-key", str(self.key_file), "--log-level", "warning", *self.args],
+            [STAFET, "--db", self.db_url, "serve", "--port", str(self.port),
+             *(["--dev-identity", "--dev-key", str(self.key_file)] if self.dev else []),
+             "--log-level", "warning", *self.args],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
             env={**os.environ, "STAFET_HTTP_HEARTBEAT_SECONDS": "1", **self.env},
             start_new_session=True)
