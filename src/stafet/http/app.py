@@ -16,9 +16,9 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
@@ -35,6 +35,7 @@ from stafet.ledger import Ledger
 from stafet.storage.url import parse_db_url
 
 SETTINGS_ENV = "STAFET_HTTP_SETTINGS"
+T = TypeVar("T")
 log = logging.getLogger("stafet.http")
 
 
@@ -53,6 +54,13 @@ class Services:
         self.feed = FeedHub(self)
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
+        # One Ledger serves every thread of a worker. On SQLite its two ways into the file (the
+        # event store's writer connection, SQLAlchemy's for the read models and the access log)
+        # can wait on each other when two threads write at once, so a worker runs one ledger
+        # call at a time there (SQLite writes one at a time anyway); PostgreSQL runs them side
+        # by side.
+        self.serial: AbstractContextManager[Any] = (
+            threading.RLock() if self.storage.backend == "sqlite" else nullcontext())
 
     @property
     def ledger(self) -> Ledger:
@@ -62,6 +70,11 @@ class Services:
                     self._ledger = Ledger(self.settings.db_url, policy=self.policy,
                                           read_models_url=self.settings.read_db_url)
         return self._ledger
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run a ledger call (in a worker thread), one at a time on SQLite."""
+        with self.serial:
+            return fn()
 
     def close(self) -> None:
         self.feed.close()

@@ -110,8 +110,8 @@ async def _execute(request: Request, caller: Caller, name: str, case_id: UUID | 
     expected = _expected_version(if_match)
     services = services_of(request)
     ledger = services.ledger
-    result: CommandResult = await run_in_threadpool(
-        lambda: ledger.execute(command, expected_version=expected))
+    result: CommandResult = await run_in_threadpool(services.call, lambda: ledger.execute(
+        command, expected_version=expected))
     services.feed.wake()
     headers = {"ETag": f'"{result.version}"'}
     status = 200

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import threading
@@ -167,7 +168,8 @@ async def _stream(hub: FeedHub, reader: Reader, first: FeedPage, start: int,
         wakeup = hub.current()
         if page is None:
             try:
-                page = await run_in_threadpool(reader.feed, position, PAGE)
+                page = await run_in_threadpool(hub.services.call,
+                                               functools.partial(reader.feed, position, PAGE))
             except Exception as error:
                 if not database_unavailable(error):
                     log.error("the feed stopped: %s", type(error).__name__)
@@ -212,8 +214,9 @@ def register(app: FastAPI) -> None:
                                                       "position (browsers send it).")) -> Response:
         start = _position(last_event_id, after)
         reader = await run_in_threadpool(reader_for, request, purpose)
-        first = await run_in_threadpool(reader.feed, start, PAGE)  # refusals answer here
         hub = services_of(request).feed
+        # the first page before the stream starts, so a refusal answers as a problem
+        first = await run_in_threadpool(hub.services.call, lambda: reader.feed(start, PAGE))
         settings = services_of(request).settings
         return StreamingResponse(
             _stream(hub, reader, first, start, settings.heartbeat_seconds),
@@ -226,6 +229,7 @@ def register(app: FastAPI) -> None:
     def events(request: Request, after: int = Query(0, ge=0),
                limit: int = Query(100, ge=1, le=1000),
                purpose: str | None = PurposeQuery) -> Response:
-        page = reader_for(request, purpose).feed(after, limit)
+        with services_of(request).serial:
+            page = reader_for(request, purpose).feed(after, limit)
         return as_json({"events": [event_document(e) for e in page.events],
                         "next_after": page.next_after})

@@ -9,11 +9,12 @@ need none.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from uuid import UUID
 
 from fastapi import FastAPI, Query, Request
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 READ_ERRORS = responses(400, 401, 403, 404, 422, 503)
 F = TypeVar("F", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 _MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
 PurposeQuery = Query(None, description="Why you read (or the X-Stafet-Purpose header); logged.")
 
@@ -68,6 +71,19 @@ def reader_for(request: Request, purpose: str | None = None) -> Reader:
     header = request.headers.get(services.settings.purpose_header)
     return services.ledger.reader(caller.actor, purpose or (
         _header_text(header) if header else None))
+
+
+def serialised(endpoint: Callable[P, R]) -> Callable[P, R]:
+    """A read route's body under the worker's ledger lock (``Services.serial``: SQLite only)."""
+
+    @functools.wraps(endpoint)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = kwargs["request"]
+        assert isinstance(request, Request)
+        with services_of(request).serial:
+            return endpoint(*args, **kwargs)
+
+    return run
 
 
 def as_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -192,6 +208,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/cases/{case_id}", tags=tags, response_model=CaseDocument, responses=READ_ERRORS,
              summary="A case as it stands (or as the log stood at as_of); ETag: its version.")
+    @serialised
     def case_show(request: Request, case_id: UUID,
                   as_of: str | None = Query(None, description="A recorded time, e.g. "
                                             "2026-05-01T12:00:00Z."),
@@ -213,6 +230,7 @@ def register(app: FastAPI) -> None:
                                                  ]}}}}}},
              summary="Every event of the case, oldest first (metadata=true: no personal "
              "fields, no purpose needed; an auditor's read).")
+    @serialised
     def case_history(request: Request, case_id: UUID, metadata: bool = False,
                      purpose: str | None = PurposeQuery) -> Response:
         from stafet.cli.render import event_json
@@ -224,6 +242,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/cases/{case_id}/timeline", tags=tags, response_model=list[Hold],
              responses=READ_ERRORS, summary="Who held the baton, from when to when.")
+    @serialised
     def case_timeline(request: Request, case_id: UUID,
                       purpose: str | None = PurposeQuery) -> Response:
         holds = reader_for(request, purpose).timeline(case_id).holds
@@ -231,6 +250,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/cases/{case_id}/consents", tags=tags, response_model=list[ConsentRow],
              responses=READ_ERRORS, summary="The case's consents and their status now.")
+    @serialised
     def case_consents(request: Request, case_id: UUID,
                       purpose: str | None = PurposeQuery) -> Response:
         rows = reader_for(request, purpose).consents(case_id)
@@ -239,6 +259,7 @@ def register(app: FastAPI) -> None:
     @app.get("/cases", tags=tags, response_model=list[CaseRow], responses=READ_ERRORS,
              summary="The cases the caller sees, oldest first (a team leader's without "
              "personal content).")
+    @serialised
     def case_list(request: Request, holder: str | None = None, org: str | None = None,
                   status: Literal["open", "closed"] | None = None, flag: str | None = None,
                   purpose: str | None = PurposeQuery) -> Response:
@@ -248,6 +269,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/attention", tags=tags, response_model=Attention, responses=READ_ERRORS,
              summary="What needs attention (SPEC §9), as far as the caller sees.")
+    @serialised
     def attention(request: Request, holder: str | None = None, org: str | None = None,
                   flag: str | None = None, as_of: str | None = None,
                   purpose: str | None = PurposeQuery) -> Response:
@@ -257,11 +279,13 @@ def register(app: FastAPI) -> None:
 
     @app.get("/caseload", tags=tags, response_model=list[CaseloadRow], responses=READ_ERRORS,
              summary="Active cases per coordinator (own, and a team leader's organisation's).")
+    @serialised
     def caseload(request: Request) -> Response:
         return as_json([r.model_dump(mode="json") for r in reader_for(request).caseload()])
 
     @app.get("/export/tables/{name}", tags=tags, response_model=TableDocument,
              responses=READ_ERRORS, summary="A read model's rows of the caller's cases.")
+    @serialised
     def export_table(request: Request, name: str,
                      purpose: str | None = PurposeQuery) -> Response:
         exported = reader_for(request, purpose).export_table(name)
@@ -272,13 +296,19 @@ def register(app: FastAPI) -> None:
         **READ_ERRORS, 200: {"description": "One event a line (JSON Lines), in log order.",
                              "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}},
         summary="The raw events of the caller's cases, in log order (JSON Lines).")
+    @serialised
     def export_events(request: Request, purpose: str | None = PurposeQuery) -> Response:
         from stafet.cli.render import event_json, json_default
 
+        serial = services_of(request).serial
         events = reader_for(request, purpose).export_events()
 
         def lines() -> Iterator[bytes]:
-            for e in events:
+            while True:
+                with serial:  # read in batches as it streams, after the route returned
+                    e = next(events, None)
+                if e is None:
+                    return
                 row = {"notification_id": e.notification_id,
                        "case_id": str(e.event.originator_id), **event_json(e.event)}
                 yield (json.dumps(row, ensure_ascii=False, default=json_default)
@@ -290,6 +320,7 @@ def register(app: FastAPI) -> None:
         "description": "The verification (ok, count, head, problem, access_log).",
         "content": {"application/json": {"schema": {"type": "object"}}}}},
         summary="Recompute the hash chains (an auditor's, the DPO's or an administrator's).")
+    @serialised
     def verify(request: Request) -> Response:
         caller = authenticated(request)
         found = services_of(request).ledger.verify(actor=caller.actor)
@@ -298,6 +329,7 @@ def register(app: FastAPI) -> None:
     @app.get("/access-log", tags=tags, response_model=list[AccessEntryDocument],
              responses=READ_ERRORS, summary="Who read what, when and why (about one citizen: "
              "their side or the DPO; all of it: the DPO).")
+    @serialised
     def access_log(request: Request, subject: str | None = Query(None, description="The "
                                                                   "citizen's reference."),
                    purpose: str | None = PurposeQuery) -> Response:
@@ -306,6 +338,7 @@ def register(app: FastAPI) -> None:
 
     @app.get("/roles", tags=tags, response_model=list[RoleDocument], responses=READ_ERRORS,
              summary="Who holds which role (an administrator's, auditor's or the DPO's read).")
+    @serialised
     def roles(request: Request) -> Response:
         caller = authenticated(request)
         held = services_of(request).ledger.list_roles(actor=caller.actor)
