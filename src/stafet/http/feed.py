@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Header, Query, Request
@@ -198,7 +199,7 @@ async def _stream(hub: FeedHub, reader: Reader, first: FeedPage, start: int,
 
 
 def register(app: FastAPI) -> None:
-    tags = ["feed"]
+    tags: list[str | Enum] = ["feed"]
 
     @app.get("/feed", tags=tags, responses={
         **responses(400, 401, 422, 503),

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -197,7 +198,7 @@ class CallerDocument(BaseModel):
 
 
 def register(app: FastAPI) -> None:
-    tags = ["reads"]
+    tags: list[str | Enum] = ["reads"]
 
     @app.get("/whoami", tags=tags, response_model=CallerDocument,
              responses=responses(401, 503), summary="Who the server takes you to be.")
