@@ -221,7 +221,7 @@ def register(app: FastAPI) -> None:
         state = reader.case(case_id) if moment is None else reader.case_as_of(case_id, moment)
         return as_json(case_json(state), headers={"ETag": f'"{state.version}"'})
 
-    @app.get("/cases/{case_id}/history", tags=tags, response_model=list[EventDocument],
+    @app.get("/cases/{case_id}/history", tags=tags, response_model=None,
              responses={**READ_ERRORS, 200: {"description": "The events, oldest first (with "
                                              "metadata=true: EventMetadataDocument items).",
                                              "content": {"application/json": {"schema": {
