@@ -23,6 +23,7 @@ import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ from stafet.http.settings import DEV_AUDIENCE, DEV_ISSUER, HttpSettings
 from stafet.storage.url import StorageConfig
 
 _ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef)
+VERIFIED_TOKENS = 4096
+VERIFIED_SECONDS = 60.0
 
 
 class Unauthenticated(Exception):
@@ -158,6 +161,11 @@ class Authenticator:
             self.issuers.setdefault(DEV_ISSUER, Issuer(DEV_ISSUER, DEV_AUDIENCE,
                                                        OneKey(public_jwk(key)), "dev"))
         self.proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+        # Tokens verified a moment ago (a client sends the same one with every request): kept
+        # until they expire, at most a minute, so a key withdrawn from the JWKS stops working
+        # within a minute.
+        self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def authenticate(self, headers: Mapping[str, str], peer: str | None) -> Caller:
         gateway = self.settings.trusted_header
@@ -190,6 +198,20 @@ class Authenticator:
         return any(address in network for network in self.proxies)
 
     def verify_token(self, token: str) -> Caller:
+        now = time.time()
+        with self._verified_lock:
+            known = self._verified.get(token)
+            if known is not None and now < known[1]:
+                self._verified.move_to_end(token)
+                return known[0]
+        caller, expires = self._verify(token)
+        with self._verified_lock:
+            self._verified[token] = (caller, min(expires, now + VERIFIED_SECONDS))
+            while len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return caller
+
+    def _verify(self, token: str) -> tuple[Caller, float]:
         if not self.issuers:
             raise Unauthenticated("this server accepts no bearer tokens (it trusts its identity "
                                   "gateway)", "identity.malformed")
@@ -236,7 +258,8 @@ class Authenticator:
                        f"the token's '{self.settings.actor_claim}' claim")
         role_claim = self.settings.actor_role_claim
         role = claims.get(role_claim) if role_claim else None
-        return Caller(actor, role if isinstance(role, str) and role else None, issuer.via)
+        return (Caller(actor, role if isinstance(role, str) and role else None, issuer.via),
+                float(claims["exp"]))
 
 
 def _actor(value: Any, where: str) -> str:
