@@ -47,6 +47,7 @@ READ_AND_OTHER_VERBS = {
     "init", "apply", "erase", "case show", "case history", "case list", "baton timeline", "attention",
     "caseload", "export", "verify", "digest", "access-log", "access-log prune", "projections status",
     "projections rebuild", "projections run", "dev generate",
+    "serve", "dev token",  # run against real stores in tests/http
 }
 
 

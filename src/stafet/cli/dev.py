@@ -150,6 +150,7 @@ def token_cmd(ctx: Ctx, person: str | None, role: str | None, ttl: str,
 
     \b
     Example:
+      stafet dev token --as anne@jobcenter --ttl 8h
       TOKEN=$(stafet dev token --as anne@jobcenter)
       curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/whoami
     """
