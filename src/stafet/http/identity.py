@@ -173,9 +173,9 @@ class Authenticator:
             if not self._trusted(peer):
                 raise Unauthenticated(f"the {gateway} header is accepted only from the identity "
                                       "gateway, not from this address", "identity.untrusted_proxy")
-            actor = _actor(_header_text(headers[gateway]), f"the {gateway} header")
+            actor = _actor(header_text(headers[gateway]), f"the {gateway} header")
             role_header = self.settings.trusted_role_header
-            role = _header_text(headers[role_header]) if role_header and \
+            role = header_text(headers[role_header]) if role_header and \
                 headers.get(role_header) else None
             return Caller(actor, role or None, "gateway")
         authorization = headers.get("authorization")
@@ -270,7 +270,7 @@ def _actor(value: Any, where: str) -> str:
                               "identity.no_actor") from None
 
 
-def _header_text(value: str) -> str:
+def header_text(value: str) -> str:
     """A header as UTF-8 text (servers hand header bytes over as Latin-1)."""
     try:
         return value.encode("latin-1").decode("utf-8")

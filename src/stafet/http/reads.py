@@ -26,7 +26,7 @@ from stafet.domain.commands import describe_validation_error, failed_field
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.state import Hold
 from stafet.domain.values import Moment
-from stafet.http.identity import Caller, _header_text
+from stafet.http.identity import Caller, header_text
 from stafet.http.problems import responses
 from stafet.projections.queries import (
     Attention,
@@ -71,7 +71,7 @@ def reader_for(request: Request, purpose: str | None = None) -> Reader:
     services = services_of(request)
     header = request.headers.get(services.settings.purpose_header)
     return services.ledger.reader(caller.actor, purpose or (
-        _header_text(header) if header else None))
+        header_text(header) if header else None))
 
 
 def serialised(endpoint: Callable[P, R]) -> Callable[P, R]:
