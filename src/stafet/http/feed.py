@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stafet.http")
 PAGE = 500
+MAX_POSITION = 2**62  # positions are 64-bit integers in both databases
 RECONNECT_SECONDS = 2.0
 
 
@@ -208,7 +209,8 @@ def register(app: FastAPI) -> None:
               "content": {"text/event-stream": {"itemSchema": SSE_EVENT}}}},
         summary="Follow the events you may see, live (resume with Last-Event-ID).")
     async def feed(request: Request,
-                   after: int | None = Query(None, ge=0, description="Start after this log "
+                   after: int | None = Query(None, ge=0, le=MAX_POSITION,
+                                             description="Start after this log "
                                              "position (default 0: from the beginning)."),
                    purpose: str | None = PurposeQuery,
                    last_event_id: str | None = Header(None, description="Resume after this "
@@ -227,7 +229,7 @@ def register(app: FastAPI) -> None:
     @app.get("/events", tags=tags, response_model=EventsPage,
              responses=responses(400, 401, 422, 503),
              summary="A page of the events you may see after a log position (pull clients).")
-    def events(request: Request, after: int = Query(0, ge=0),
+    def events(request: Request, after: int = Query(0, ge=0, le=MAX_POSITION),
                limit: int = Query(100, ge=1, le=1000),
                purpose: str | None = PurposeQuery) -> Response:
         with services_of(request).serial:
