@@ -96,6 +96,10 @@ class ProblemRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
+            if nul := _nul_parameter(request):
+                return problem(400, f"The parameter '{nul}' holds a NUL (\\x00) character, "
+                               "which no text a person writes holds.", "http.bad_parameter",
+                               field=nul)
             try:
                 return await handler(request)
             except RequestValidationError as error:
@@ -107,6 +111,15 @@ class ProblemRoute(APIRoute):
                                   str(case_id) if case_id else None)
 
         return handle
+
+
+def _nul_parameter(request: Request) -> str | None:
+    """The first path or query parameter holding NUL (PostgreSQL cannot even compare it, and
+    command bodies refuse it already), or None."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if isinstance(value, str) and "\x00" in value:
+            return str(name)
+    return None
 
 
 def invalid_parameter(error: RequestValidationError) -> Response:
