@@ -27,9 +27,11 @@ def test_the_served_openapi_holds(server: Server, module_workdir: Path) -> None:
                   {"participant": "bo@socialcenter", "kind": "authority"})
     config = module_workdir / "schemathesis.toml"
     config.write_text(f'[parameters]\n"path.case_id" = "{case_id}"\n', encoding="utf-8")
+    # One worker: with two, hypothesis' lambda descriptions (ast.parse) in threads hit a CPython
+    # 3.11 "AST constructor recursion depth mismatch" now and then, an error of the tool itself.
     ran = subprocess.run(
         [SCHEMATHESIS, "--config-file", str(config), "run", server.url + "/openapi.json",
-         "--checks", CHECKS, "--max-examples", "8", "--workers", "2", "--seed", "14",
+         "--checks", CHECKS, "--max-examples", "8", "--workers", "1", "--seed", "14",
          "--phases", "examples,coverage,fuzzing", "--request-timeout", "10",
          "--generation-database", "none", "--no-color",
          "-H", f"Authorization: Bearer {server.token('anne@jobcenter')}",

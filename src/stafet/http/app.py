@@ -202,7 +202,7 @@ def _openapi_with_commands(app: FastAPI) -> None:
     """Add the command bodies (pydantic schemas of ``COMMANDS``) and the Problem schema."""
     from stafet.http.commands import body_schemas
     from stafet.http.feed import FeedEvent
-    from stafet.http.reads import EventMetadataDocument
+    from stafet.http.reads import EventDocument, EventMetadataDocument
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -212,7 +212,7 @@ def _openapi_with_commands(app: FastAPI) -> None:
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(body_schemas())
-            for model in (Problem, EventMetadataDocument, FeedEvent):
+            for model in (Problem, EventDocument, EventMetadataDocument, FeedEvent):
                 components[model.__name__] = model.model_json_schema(
                     ref_template="#/components/schemas/{model}")
             schema["components"].setdefault("securitySchemes", {})["bearer"] = {
