@@ -105,11 +105,14 @@ class Ledger(CommandVerbs):
 
     # -- commands, in general ----------------------------------------------------------
 
-    def execute(self, command: Command) -> CommandResult:
-        """Decide and store one command, re-deciding if another writer raced us on the case."""
+    def execute(self, command: Command, *, expected_version: int | None = None,
+                ) -> CommandResult:
+        """Decide and store one command, re-deciding if another writer raced us on the case.
+        ``expected_version``: refuse (``StaleVersion``) unless the case is at this version
+        when the command is decided (optimistic concurrency for clients, HTTP If-Match)."""
         return decide_and_store(
             self.unit_of_work,
-            lambda work: work.decide(command),
+            lambda work: work.decide(command, expected_version),
             # Our own command may be what raced us (sent twice at once): answer as the first.
             earlier=lambda: earlier_result(self.store, command),
             gave_up="the case was changed by others at the same moment, again and again; "

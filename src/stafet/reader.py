@@ -422,8 +422,12 @@ class Reader:
         self.purpose  # noqa: B018
         roles = self._roles()
         scope = OverviewScope(self.actor, roles.orgs_of(self.actor, "feed"))
+        # Who sees which case is read from the read models, brought up to at least ``head``;
+        # an event past it (a case opened a moment ago) waits for the next page, else it would
+        # be judged against read models that do not know its case yet, and skipped for good.
+        head = self.ledger.store.head()
         seen = queries.seen_cases(self._read_models(), scope)
-        batch = self.ledger.store.read_after(after, limit)
+        batch = [(p, e) for p, e in self.ledger.store.read_after(after, limit) if p <= head]
         events = [LoggedEvent(position, event) for position, event in batch
                   if isinstance(event, CaseEvent) and str(event.originator_id) in seen]
         if events:

@@ -28,7 +28,7 @@ from stafet.domain.administration import (
 )
 from stafet.domain.commands import CaseCommand, Command, EraseCase, OpenCase
 from stafet.domain.decide import Context, decide
-from stafet.domain.errors import ConcurrencyConflict, NotAllowed, RuleViolation
+from stafet.domain.errors import ConcurrencyConflict, NotAllowed, RuleViolation, StaleVersion
 from stafet.domain.events import Envelope
 from stafet.domain.evolve import project_case
 from stafet.domain.policy import Policy
@@ -98,7 +98,10 @@ class UnitOfWork:
             self.states[case_id] = state
         return self.states[case_id]
 
-    def decide(self, command: Command) -> CommandResult:
+    def decide(self, command: Command, expected_version: int | None = None) -> CommandResult:
+        """Decide one command. ``expected_version``: the version of the command's case the
+        caller decided on (HTTP If-Match); if the case is at another, ``StaleVersion`` and
+        nothing is decided. A command id already stored answers as before, unchecked."""
         fingerprint = fingerprint_of(command)
         if command.command_id:
             if command.command_id in self.results:
@@ -112,7 +115,7 @@ class UnitOfWork:
             if isinstance(command, AdminCommand):
                 stream, version, events = self._decide_admin(command)
             else:
-                stream, version, events = self._decide_case(command)
+                stream, version, events = self._decide_case(command, expected_version)
         except NotAllowed as refusal:
             self.refused(command, refusal)
             raise
@@ -132,8 +135,14 @@ class UnitOfWork:
             ))
         return result
 
-    def _decide_case(self, command: Command) -> tuple[UUID, int, list[Envelope]]:
+    def _decide_case(self, command: Command, expected_version: int | None = None,
+                     ) -> tuple[UUID, int, list[Envelope]]:
         state = self.state(command.case_id) if isinstance(command, CaseCommand) else None
+        if expected_version is not None and state is not None \
+                and state.version != expected_version:
+            raise StaleVersion(f"the case is at version {state.version}, not "
+                               f"{expected_version} as expected; nothing was stored, so read "
+                               "it again and decide afresh")
         erasing = isinstance(command, EraseCase)
         ctx = Context(
             command=command, now=self.clock(), policy=self.policy,

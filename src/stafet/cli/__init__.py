@@ -24,11 +24,13 @@ from stafet.cli import (  # noqa: F401  (each module registers its verbs)
     plan,
     read,
     report,
+    serve,
     trust,
     write,
 )
 from stafet.cli.app import Ctx, cli
 from stafet.domain.errors import CaseNotFound, InvalidCommand, RuleViolation, StafetError
+from stafet.storage.errors import database_unavailable as _database_unavailable
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary failure; the user is invited to retry
 
@@ -71,18 +73,3 @@ def main() -> None:
         details.write_text(traceback.format_exc(), encoding="utf-8")
         click.echo(f"Unexpected error; the details are in {details}", err=True)
         sys.exit(70)
-
-
-def _database_unavailable(error: BaseException) -> bool:
-    """The PostgreSQL server refused, lost or shut the connection, or a lock was not granted in
-    time: a temporary failure, not a bug. (A bad SQLite path is no such thing.)"""
-    import psycopg
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, psycopg.OperationalError | psycopg.InterfaceError):
-            return True
-        if "database is locked" in str(seen) or "lock timeout" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False

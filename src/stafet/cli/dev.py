@@ -126,3 +126,52 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
     else:
         click.echo(f"Read models were off during the load; one catch-up applied {caught_up:,} "
                    f"events in {catch_up_seconds:.1f} s.")
+
+
+@dev.command("token")
+@click.option("--as", "person", metavar="PERSON@ORG",
+              help="Whom the token names (default: the global --as / STAFET_ACTOR).")
+@click.option("--role", metavar="TEXT",
+              help="The professional role the holder acts in (claim stafet_role; recorded as "
+              "actor_role on their commands). Rights such as auditor or feed are granted in "
+              "the ledger (`stafet roles grant`), never by a token.")
+@click.option("--ttl", default="1h", show_default=True, metavar="DURATION",
+              help="How long the token is valid: seconds, or 30m, 8h, 1d.")
+@click.option("--key", "key_file", metavar="FILE", envvar="STAFET_HTTP_DEV_KEY_FILE",
+              help="The dev signing key (default: beside the store, <file>.dev-jwt.key; made "
+              "on first use, readable by you only).")
+@pass_ctx
+def token_cmd(ctx: Ctx, person: str | None, role: str | None, ttl: str,
+              key_file: str | None) -> None:
+    """Print a bearer token for the HTTP API, signed with the store's local dev key.
+
+    For demos and tests only: `stafet serve --dev-identity` trusts this key. A real
+    deployment verifies its identity provider's tokens (docs/http.md).
+
+    \b
+    Example:
+      stafet dev token --as anne@jobcenter --ttl 8h
+      TOKEN=$(stafet dev token --as anne@jobcenter)
+      curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/whoami
+    """
+    from stafet.domain.commands import valid_actor
+    from stafet.http.identity import dev_key_path, ensure_dev_key, mint_dev_token
+    from stafet.storage.url import parse_db_url
+
+    actor = valid_actor(person or ctx.actor)
+    seconds = _duration(ttl)
+    key = ensure_dev_key(dev_key_path(parse_db_url(ctx.db), key_file))
+    click.echo(mint_dev_token(key, actor, ttl_seconds=seconds, role=role))
+
+
+def _duration(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip().lower()
+    try:
+        seconds = int(value[:-1]) * units[value[-1]] if value[-1:] in units else int(value)
+    except (ValueError, KeyError):
+        seconds = 0
+    if seconds <= 0 or seconds > 30 * 86400:
+        raise InvalidCommand(f"--ttl '{text}' is not a duration of up to 30 days; write it "
+                             "like 3600, 30m, 8h or 1d.")
+    return seconds

@@ -49,7 +49,8 @@ class Command(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise InvalidCommand(describe_validation_error(error, self.name)) from None
+            raise InvalidCommand(describe_validation_error(error, self.name),
+                                 field=failed_field(error)) from None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -405,7 +406,15 @@ def build_command(name: str, fields: dict[str, Any]) -> Command:
     try:
         return cls.model_validate(fields)
     except ValidationError as error:
-        raise InvalidCommand(describe_validation_error(error, name)) from None
+        raise InvalidCommand(describe_validation_error(error, name),
+                             field=failed_field(error)) from None
+
+
+def failed_field(error: ValidationError) -> str | None:
+    """The dotted path of the first field that failed (as ``describe_validation_error`` names it)."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    return field or first["msg"].removeprefix("Value error, ").partition(" ")[0] or None
 
 
 _ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef)

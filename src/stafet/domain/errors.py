@@ -25,9 +25,15 @@ class RuleViolation(StafetError):
 
 
 class InvalidCommand(StafetError):
-    """A command's fields did not validate; nothing was stored."""
+    """A command's fields did not validate; nothing was stored. ``field``: the (dotted) field
+    that failed, when one did."""
 
     code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
+                 ) -> None:
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class CaseNotFound(StafetError):
@@ -40,6 +46,13 @@ class ConcurrencyConflict(StafetError):
     """Someone else changed the case at the same moment, and retrying did not help."""
 
     code = "conflict"
+
+
+class StaleVersion(ConcurrencyConflict):
+    """The case is no longer at the version the client decided on (HTTP If-Match): nothing
+    was stored."""
+
+    code = "stale_version"
 
 
 class NotAllowed(RuleViolation):
