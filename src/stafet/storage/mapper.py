@@ -10,12 +10,14 @@ import json
 from typing import Any
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import BaseModel
 
 from stafet.domain.administration import ADMIN_EVENT_TYPES
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
 from stafet.domain.state import CaseSnapshot, CaseState
+from stafet.storage.failures import StoreUnusable
 from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore, open_bytes, seal, seal_bytes, unseal
 
 TOPICS: dict[str, type[BaseModel]] = {
@@ -65,6 +67,18 @@ class PydanticMapper(Mapper[Any]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return self._to_domain_event(stored_event)
+        except (ValueError, KeyError, InvalidTag) as error:
+            # Bytes that are no longer what was stored (a damaged disk, an edit behind the
+            # ledger's back): one sentence, not a decoder's traceback. (KeyErased and
+            # ErasedSnapshot are neither; they pass.)
+            raise StoreUnusable(
+                f"entry {stored_event.originator_version} of case {stored_event.originator_id} "
+                f"cannot be read ({_kind(error)}); the database is damaged: run stafet "
+                "verify, and restore it from a backup") from error
+
+    def _to_domain_event(self, stored_event: StoredEvent) -> Any:
         state = stored_event.state
         if self.cipher:
             state = self.cipher.decrypt(state)
@@ -97,3 +111,8 @@ class PydanticMapper(Mapper[Any]):
         state = CaseState.model_validate_json(open_bytes(key, case_id, box["$sealed"]))
         return CaseSnapshot(originator_id=case_id,
                             originator_version=stored_event.originator_version, state=state)
+
+
+def _kind(error: BaseException) -> str:
+    kind = type(error)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
