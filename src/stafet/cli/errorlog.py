@@ -27,15 +27,12 @@ from stafet.domain.errors import cut
 FILE_NAME = "stafet-error.log"
 
 _REDACTIONS = (
-    # SQLAlchemy: "[parameters: ('anne@jobcenter', 'opfølgning', ...)]"
-    (re.compile(r"\[parameters: .*\]"), "[parameters: (removed)]"),
-    # SQLAlchemy with many rows: "[SQL: ...]\n[parameters: ..." cut short by its own repr
-    (re.compile(r"\[parameters: .*"), "[parameters: (removed)"),
+    # SQLAlchemy: "[parameters: ('anne@jobcenter', 'opfølgning', ...)]" (or cut short)
+    (re.compile(r"\[parameters: .*?(\]?)$"), r"[parameters: (removed)\1"),
     # PostgreSQL: "DETAIL:  Key (command_id)=(k-1) already exists."
-    (re.compile(r"(DETAIL|HINT|WHERE|CONTEXT):.*"), r"\1: (removed)"),
+    (re.compile(r"\b(DETAIL|HINT|WHERE|CONTEXT):.*"), r"\1: (removed)"),
     # pydantic: "[type=..., input_value='louise.holm@jobcenter', input_type=str]"
-    (re.compile(r"input_value=.*?, input_type="), "input_value=(removed), input_type="),
-    (re.compile(r"input_value=.*"), "input_value=(removed)"),
+    (re.compile(r"input_value=.*?(, input_type=|$)"), r"input_value=(removed)\1"),
 )
 
 

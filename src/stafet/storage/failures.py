@@ -134,8 +134,25 @@ def _sqlite(error: sqlite3.Error, settings: list[Setting]) -> StafetError | None
             f"{named} cannot be opened for reading and writing by this user ({text}); stafet "
             "writes to the database (and its folder) even to read it, for the access log")
     if code == sqlite3.SQLITE_IOERR:
-        return _unavailable(text)
+        # A full disk shows as an I/O error too, when SQLite cannot grow its -shm or -wal file.
+        name = getattr(error, "sqlite_errorname", "SQLITE_IOERR")
+        if any(_disk_full(f.parent) for f in files):
+            return StoreUnavailable(
+                f"the disk holding {named} is full ({text}, {name}); free some space and send "
+                "the command again (what was acknowledged before is kept)")
+        return StoreUnavailable(
+            f"{named} could not be read or written ({text}, {name}); check the disk, then send "
+            "the command again (what was acknowledged before is kept)")
     return None
+
+
+def _disk_full(folder: Path) -> bool:
+    """Less than 64 KiB left for this user (SQLite grows its files by pages and blocks)."""
+    try:
+        found = os.statvfs(folder)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < 64 * 1024
 
 
 def _path_problem(path: Path) -> str | None:
@@ -144,7 +161,7 @@ def _path_problem(path: Path) -> str | None:
     if is_dir(path):
         return f"{file} is a folder, not a database file; give a file path in --db."
     if not os.access(path.parent, os.X_OK):
-        return f"the folder {folder} cannot be entered by this user (permission denied)"
+        return f"the folder {folder} cannot be reached by this user (permission denied)"
     exists = os.path.lexists(path)
     if exists and not os.access(path, os.R_OK):
         return f"{file} cannot be read by this user (permission denied)"

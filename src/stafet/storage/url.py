@@ -113,6 +113,11 @@ def is_dir(path: Path) -> bool:
 
 def _check_sqlite_file(file: Path) -> None:
     """Bad paths are input errors with a sentence, not crashes deep in the driver."""
+    try:
+        file.parent.is_dir()
+    except PermissionError:
+        raise InvalidCommand(f"the folder {cut(file.parent, 120)} cannot be reached by this "
+                             "user (permission denied).") from None
     if is_dir(file):
         raise InvalidCommand(f"{cut(file, 120)} is a folder, not a database file; give a file "
                              "path in --db.")
