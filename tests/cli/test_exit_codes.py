@@ -279,3 +279,22 @@ def test_an_output_file_that_cannot_be_opened_is_an_input_error(team: tuple[str,
     db, _ = team
     result = stafet(db, "export", "--events", "-o", str(tmp_path / "missing" / "x.jsonl"))
     assert_clean_failure(result, 2, "No such file or directory")
+
+
+def test_a_warning_is_one_line_never_a_traceback(team: tuple[str, str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The events are stored; the read models could not follow (a full disk, say): one line
+    on stderr, exit 0 (they catch up on the next run)."""
+    from stafet.projections.runner import ReadModels
+
+    def full_disk(self: ReadModels) -> int:
+        raise OSError(28, "No space left on device")
+
+    db, case_id = team
+    monkeypatch.setattr(ReadModels, "catch_up", full_disk)
+    result = stafet(db, "note", case_id[:6], "Gemt, selv om læsemodellerne halter.")
+    assert result.code == 0, str(result)
+    assert result.err == ("Warning: read models could not be brought up to date (OSError: [Errno "
+                          "28] No space left on device)\n")
+    monkeypatch.undo()
+    assert history(db, case_id)[-1]["data"]["text"] == "Gemt, selv om læsemodellerne halter."
