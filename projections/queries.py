@@ -48,7 +48,7 @@ from stafet.projections.consents import rm_consents
 from stafet.projections.participants import rm_participants
 
 from stafet.domain.authorisation import OverviewScope
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.rules import consent_expired
 from stafet.storage.engine import reading
 
@@ -355,7 +355,7 @@ def read_model(name: str) -> sa.Table:
     """The rm_ table of this name; any other name is refused in one sentence."""
     if name not in metadata.tables or not name.startswith("rm_"):
         known = ", ".join(sorted(t for t in metadata.tables if t.startswith("rm_")))
-        raise InvalidCommand(f"there is no read model '{name}'; there are {known}.")
+        raise InvalidCommand(f"there is no read model '{cut(name)}'; there are {known}.")
     return metadata.tables[name]
 
 

@@ -20,6 +20,8 @@ The random runs use times between 2000 and 2100 and small counts.
 from __future__ import annotations
 
 import json
+import sqlite3
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -491,3 +493,160 @@ def test_an_unreachable_postgresql_is_one_clear_line(argv: list[str]) -> None:
                                  *READER, *argv])
     assert_no_crash(outcome)
     assert outcome.code == 75  # a temporary failure: try again (README, exit codes)
+
+
+# -- 300,000 characters where a short input belongs: the message quotes a cut of it (issue 13) ---
+
+LONG = "ø" * 150_000 + "x" * 150_000  # no shell passes one argument over 128 KiB: in-process
+SHORT_MESSAGE = 1000  # characters on stderr, usage text included
+
+
+def _judge_long(outcome: Outcome) -> None:
+    assert_no_crash(outcome)
+    assert len(outcome.stderr) < SHORT_MESSAGE, f"{len(outcome.stderr)} characters on stderr"
+    # (an input is quoted with its first 40 characters, a path with its first 120)
+    assert "ø" * 121 not in outcome.stderr and "x" * 121 not in outcome.stderr, str(outcome)
+
+
+@pytest.mark.parametrize("argv", [
+    ["case", "show", "{long}"],
+    ["case", "show", "-" * 300_000 + "{case6}"],
+    ["note", "{long}", "Notat"],
+    ["note", "{case}", "Notat", "--occurred-at", "{long}"],
+    ["note", "{case}", "Notat", "--command-id", "{long}"],
+    ["note", "{case}", "{long}"],
+    ["case", "join", "{case}", "{long}", "--kind", "authority"],
+    ["case", "history", "{case}", "--lang", "{long}"],
+    ["case", "show", "{case}", "--as-of", "{long}"],
+    ["attention", "--as-of", "{long}"],
+    ["export", "--table", "{long}"],
+    ["export", "--events", "--format", "{long}"],
+    ["projections", "rebuild", "{long}"],
+    ["roles", "grant", "{long}", "x@y"],
+    ["goal", "status", "{case}", "{long}", "--status", "achieved"],
+    ["correct", "{case}", "{long}", "--correction", "x", "--reason", "y"],
+    ["phase", "{case}", "{long}"],
+    ["meeting", "hold", "{case}", "M1", "--attendee", SOCIAL, "--minutes", "m",
+     "--agreement", "{long}"],
+    ["{long}"],
+    ["case", "--{long}"],
+    ["--as", "{long}", "case", "list"],
+    ["--purpose", "{long}", "case", "list"],
+    ["--policy", "{long}", "case", "list"],
+    ["--db", "{long}", "case", "list"],
+    ["--read-db", "{long}", "case", "list"],
+    ["--db", "postgresql+psycopg://postgres@127.0.0.1/{long}", "case", "list"],
+    ["--db", "postgresql+psycopg://{long}@127.0.0.1/test", "case", "list"],
+    ["--db", "postgresql+psycopg://postgres@127.0.0.1/test?schema={long}", "case", "list"],
+], ids=lambda argv: "-".join(a.strip("-")[:12] for a in argv if "{" not in a) or "verb")
+def test_a_300000_character_input_is_cut_in_the_message(cli_store: Store,
+                                                        argv: list[str]) -> None:
+    count, head = log_state(cli_store.ledger)
+    case = str(cli_store.case_id)
+    args = [a.replace("{long}", LONG).replace("{case6}", case[:6]).replace("{case}", case)
+            for a in argv]
+
+    outcome = stafet_in_process(["--db", cli_store.url, *READER, *args])
+
+    _judge_long(outcome)
+    assert outcome.code != 0 or argv[0] in ("case",), str(outcome)
+    assert log_state(cli_store.ledger) == (count, head)
+
+
+@pytest.mark.parametrize("line", [
+    {"command": "note", "case": LONG, "text": "x"},
+    {"command": "note", "case": "$" + LONG, "text": "x"},
+    {"command": LONG},
+    {"command": "note", "case": "{case}", "text": "x", LONG: 1},
+    {"command": "note", "case": "{case}", "text": "x", "occurred_at": LONG},
+    {"command": "note", "case": "{case}", "text": "x", "actor": LONG},
+    {"command": "case.join", "case": "{case}", "participant": LONG, "kind": "authority"},
+    {"command": "case.join", "case": "{case}", "participant": SOCIAL, "kind": LONG},
+], ids=["case", "label", "command", "field-name", "occurred-at", "actor", "participant", "kind"])
+def test_a_300000_character_value_in_a_batch_line_is_cut_in_the_message(
+        cli_store: Store, line: dict[str, Any]) -> None:
+    count, head = log_state(cli_store.ledger)
+    text = json.dumps(line, ensure_ascii=False).replace("{case}", str(cli_store.case_id))
+
+    outcome = stafet_in_process(["--db", cli_store.url, "--as", HOLDER, "apply", "-"],
+                                stdin=text + "\n")
+
+    _judge_long(outcome)
+    assert outcome.code == 2 and outcome.stderr.startswith("Error: line 1: "), str(outcome)
+    assert log_state(cli_store.ledger) == (count, head)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_any_argument_made_300000_characters_long_is_cut_in_the_message(
+        cli_store: Store, data: st.DataObject) -> None:
+    """A random command line (as above) with one of its values made enormous."""
+    path, argv = data.draw(argvs(cli_store))
+    values = [i for i, a in enumerate(argv) if i >= 1 and not a.startswith("-")
+              and a not in path]
+    if not values:
+        return
+    where = data.draw(st.sampled_from(values))
+    argv[where] = data.draw(st.sampled_from(["a", "7", "@", "-", "å", " "])) * 300_000
+    count, head = log_state(cli_store.ledger)
+
+    outcome = stafet_in_process(["--db", cli_store.url, *argv])
+
+    if outcome.code == 0:  # a filter, a text field: 300,000 characters may be fine there
+        assert_no_crash(outcome)
+        return
+    _judge_long(outcome)
+    assert log_state(cli_store.ledger) == (count, head)
+
+
+# -- a store file with bits flipped: never the command line's UTF-8, never a crash (issue 13) -----
+
+
+@pytest.fixture(scope="module")
+def flip_source(module_workdir: Path) -> tuple[bytes, str]:
+    """A small store (the roles, a rich case) as one file, and its case id."""
+    path = module_workdir / "flip-source.db"
+    with Ledger(f"sqlite:///{path}") as ledger:
+        with_roles(ledger)
+        case_id = str(rich_case(ledger))
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file alone is the store
+    db.close()
+    return path.read_bytes(), case_id
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_store_with_flipped_bits_is_refused_in_one_line(
+        flip_source: tuple[bytes, str], data: st.DataObject) -> None:
+    """The finding: a bit-flipped file was "not valid UTF-8 on the command line". Now a
+    damaged file is exit 2 naming it, a damaged entry exit 2 naming it, and verify exit 1
+    naming the position (or 0 where the flip hit unused space)."""
+    source, case_id = flip_source
+    damaged = bytearray(source)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(damaged) - 1))
+        damaged[at] ^= 1 << data.draw(st.integers(0, 7))
+    with tempfile.TemporaryDirectory(prefix="stafet-flipped-") as folder:
+        path = Path(folder) / "stafet.db"
+        path.write_bytes(bytes(damaged))
+        _judge_flipped(path, case_id)
+
+
+def _judge_flipped(path: Path, case_id: str) -> None:
+    url = f"sqlite:///{path}"
+    for argv in (["case", "list"], ["case", "history", case_id[:6]],
+                 ["--as", AUDITOR, "verify"]):
+        outcome = stafet_in_process(["--db", url, *READER, *argv])
+        lines = outcome.stderr.strip().splitlines()
+        assert outcome.code in (0, 1, 2), str(outcome)
+        assert "Traceback" not in outcome.stderr and "Unexpected error" not in outcome.stderr
+        assert "UTF-8" not in outcome.stderr, str(outcome)
+        assert len(lines) <= (2 if argv[-1] == "verify" else 1), str(outcome)
+        if outcome.code == 2:
+            assert lines[0].startswith("Error: ") and (
+                str(path) in lines[0] or "cannot be read" in lines[0]), str(outcome)
+        if outcome.code == 1:
+            assert argv[-1] == "verify" and "BROKEN" in outcome.stderr, str(outcome)

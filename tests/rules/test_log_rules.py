@@ -23,6 +23,9 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 | | test_an_actor_not_written_person_at_org_is_invalid |
 | "an optional business time (occurred_at)" (§8, §10) | test_a_note_is_logged_with_its_author_and_times |
 | | test_a_business_time_that_is_not_a_time_is_invalid |
+| a business time tells when something happened, so it is not in the future (issue 13, 17) | |
+| | test_a_business_time_in_the_future_is_refused_for_every_command |
+| | test_a_business_time_a_few_minutes_ahead_is_allowed_and_the_grace_is_policy |
 | "Danish letters, long texts and odd Unicode are data, not errors" (§10) | |
 | | test_danish_letters_long_texts_and_odd_unicode_in_a_note_are_data |
 | | (moved to tests/integration/test_text_is_data.py: storage keeps the text) |
@@ -31,11 +34,16 @@ code, one clear sentence naming the rule or field, and an unchanged log.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from stafet.domain.policy import Policy
 from tests.helpers import HOLDER, SOCIAL, VOLUNTEER, Scenario
+from tests.integration.test_event_roundtrip import OPEN, story
 from tests.rules._domain import DomainLedger
-from tests.rules._plan_support import invalid, only_event, refused
+from tests.rules._plan_support import MONDAY, Clock, invalid, only_event, refused
+from tests.rules._support import one_sentence, refused_open
 
 
 def case_with_note(ledger: DomainLedger) -> Scenario:
@@ -156,6 +164,53 @@ def test_a_business_time_that_is_not_a_time_is_invalid(ledger: DomainLedger) -> 
     case = case_with_note(ledger)
     for occurred_at in ("i går", "2026-02-30T10:00", "2026-11-02T25:00"):
         invalid(case, "note", "occurred_at", text="Notat", occurred_at=occurred_at)
+
+
+def test_a_business_time_in_the_future_is_refused_for_every_command(
+        clocked_ledger: DomainLedger, clock: Clock) -> None:
+    """The round trip's story records every event type; each of its commands is first sent
+    dated in 2999 (refused, nothing stored), then as the story has it."""
+    future = "2999-01-01T10:00:00"
+    refused_open(clocked_ledger, "occurred_at.future", r"^occurred_at 1 Jan 2999 10:00 is in the "
+                 r"future \(it is now 2 Mar 2026 10:00\)", **{**OPEN, "occurred_at": future})
+    case = Scenario(clocked_ledger)
+    names = set()
+    for name, fields in story(case.case_id):
+        dated = {k: v for k, v in fields.items() if k not in ("command_id", "case_id")}
+        refused(case, name, "occurred_at.future", "is in the future",
+                **{**dated, "occurred_at": future})
+        clocked_ledger.run(name, fields)
+        names.add(name)
+        clock.advance(minutes=1)
+    assert {"consent.give", "share", "baton.hand", "meeting.hold", "note"} <= names
+
+
+def test_a_business_time_a_few_minutes_ahead_is_allowed_and_the_grace_is_policy(
+        clock: Clock) -> None:
+    """Clocks differ a little: up to ``future_skew_minutes`` (5 by default) ahead is allowed."""
+    ledger = DomainLedger(clock=clock)
+    case = Scenario(ledger)
+    case.join(SOCIAL)
+    case.do("note", text="Lige nu", occurred_at=clock.now)
+    case.do("note", text="Uret går lidt foran", occurred_at=clock.now + timedelta(minutes=5))
+    message = refused(case, "note", "occurred_at.future", "is in the future", text="For tidligt",
+                      occurred_at=clock.now + timedelta(minutes=5, seconds=1))
+    one_sentence(message)
+    refused(case, "baton.hand", "occurred_at.future", "is in the future", to=SOCIAL,
+            occurred_at=clock.now + timedelta(days=1))
+
+    strict = DomainLedger(clock=clock, policy=Policy(future_skew_minutes=0))
+    exact = Scenario(strict)
+    exact.do("note", text="Nu", occurred_at=clock.now)
+    refused(exact, "note", "occurred_at.future", "is in the future", text="Et sekund frem",
+            occurred_at=clock.now + timedelta(seconds=1))
+    assert clock.now == MONDAY
+
+
+@pytest.mark.parametrize("minutes", [-1, 24 * 60 + 1])
+def test_the_grace_for_business_times_is_minutes_within_a_day(minutes: int) -> None:
+    with pytest.raises(ValueError, match="future_skew_minutes"):
+        Policy(future_skew_minutes=minutes)
 
 
 # -- §10: text is data ---------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from stafet.application.unit_of_work import CommandResult, UnitOfWork, decide_and_store
 from stafet.domain.commands import Command, build_command
-from stafet.domain.errors import InvalidCommand, StafetError
+from stafet.domain.errors import InvalidCommand, StafetError, cut
 
 if TYPE_CHECKING:
     from stafet.ledger import Ledger
@@ -119,7 +119,7 @@ def _apply_line(
         if isinstance(case_ref, str) and case_ref.startswith("$"):
             if case_ref[1:] not in labels:
                 raise InvalidCommand(
-                    f'no case.open earlier in this batch says "as": "{case_ref[1:]}".'
+                    f'no case.open earlier in this batch says "as": "{cut(case_ref[1:])}".'
                 )
             fields["case_id"] = labels[case_ref[1:]]
         else:

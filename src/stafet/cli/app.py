@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, get_args
@@ -14,10 +15,12 @@ from pydantic import ValidationError
 
 from stafet.cli.render import json_default
 from stafet.domain.commands import describe_validation_error
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, StafetError, cut
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.ledger import Ledger
 from stafet.reader import Reader
+from stafet.storage.failures import Setting
+from stafet.storage.url import parse_db_url
 
 
 @dataclass
@@ -28,7 +31,25 @@ class Ctx:
     purpose: str | None = None
     policy_file: str | None = None
     read_db: str | None = None
+    error_log: str | None = None
     _ledger: Ledger | None = field(default=None, repr=False)
+
+    def stores(self) -> list[Setting]:
+        """The databases this run was given, each with the option that named it, for the
+        sentence that explains a database failure (``stafet.storage.failures``)."""
+        found = []
+        for option, url, given in (("--db (STAFET_DB)", self.db, True),
+                                   ("--read-db (STAFET_READ_DB)", self.read_db, bool(self.read_db))):
+            if not given:
+                continue
+            if option.startswith("--db") and self._ledger is not None:
+                found.append(Setting(option, self._ledger.storage))
+                continue
+            try:
+                found.append(Setting(option, parse_db_url(url)))
+            except StafetError:
+                continue
+        return found
 
     @property
     def ledger(self) -> Ledger:
@@ -42,12 +63,12 @@ class Ctx:
         try:
             text = Path(self.policy_file).read_text(encoding="utf-8")
         except OSError as error:
-            raise InvalidCommand(f"the policy file {self.policy_file} cannot be read "
+            raise InvalidCommand(f"the policy file {cut(self.policy_file, 120)} cannot be read "
                                  f"({error.strerror}).") from None
         try:
             return Policy.model_validate_json(text)
         except ValidationError as error:
-            raise InvalidCommand(f"the policy file {self.policy_file}: "
+            raise InvalidCommand(f"the policy file {cut(self.policy_file, 120)}: "
                                  f"{describe_validation_error(error)}") from None
 
     @property
@@ -87,6 +108,9 @@ def choice_of(literal: Any) -> click.Choice[str]:
     return click.Choice([str(v) for v in get_args(literal)])
 
 
+# This run's Ctx, for ``main`` to explain a failure after click has let go of its context.
+CURRENT: ContextVar[Ctx | None] = ContextVar("stafet_cli_ctx", default=None)
+
 _pass_ctx = click.make_pass_decorator(Ctx)
 R = TypeVar("R")
 
@@ -120,11 +144,18 @@ def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
     help="A JSON file of policy settings (e.g. {\"caseload_limit\": 25}); give the same to "
     "every process on a store. Env: STAFET_POLICY.",
 )
+@click.option(
+    "--error-log", envvar="STAFET_ERROR_LOG", metavar="FILE",
+    help="Where the details of an unexpected error are written (created readable by you "
+    "alone); default: stafet-error.log beside the SQLite file, or in "
+    "~/.local/state/stafet/. Env: STAFET_ERROR_LOG.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 @click.version_option(package_name="stafet")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | None,
-        read_db: str | None, policy_file: str | None, as_json: bool) -> None:
+        read_db: str | None, policy_file: str | None, error_log: str | None,
+        as_json: bool) -> None:
     """stafet: the shared coordination ledger (stafetlog) for one citizen's course.
 
     \b
@@ -133,5 +164,7 @@ def cli(ctx: click.Context, db: str | None, actor: str | None, purpose: str | No
       stafet --as anne@jobcenter --purpose "opfølgning" case show 3fa85f
     """
     ctx.obj = Ctx(db=db or os.environ.get("STAFET_DB"), actor=actor, as_json=as_json,
-                  purpose=purpose, policy_file=policy_file, read_db=read_db)
+                  purpose=purpose, policy_file=policy_file, read_db=read_db,
+                  error_log=error_log)
+    CURRENT.set(ctx.obj)
     ctx.call_on_close(lambda: ctx.obj._ledger.close() if ctx.obj._ledger else None)

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.state import CaseState
 from stafet.domain.values import Moment
 from stafet.projections.queries import CaseFilter
@@ -26,7 +26,7 @@ def parse_moment(text: str, option: str) -> datetime:
         return _MOMENT.validate_python(text)
     except ValidationError:
         raise InvalidCommand(
-            f"{option} '{text}' is not a time; write it like 2026-05-01T12:00."
+            f"{option} '{cut(text)}' is not a time; write it like 2026-05-01T12:00."
         ) from None
 
 

@@ -8,7 +8,7 @@ import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.write import common_of, run, write_options
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import MeetingKind
 
 
@@ -78,7 +78,8 @@ def _agreement(value: str) -> dict[str, str]:
     parts = [p.strip() for p in value.split("|", 2)]
     if len(parts) != 3:
         raise InvalidCommand(
-            f"--agreement '{value}' must be RESPONSIBLE|DUE|TEXT, e.g. 'nina@uu|2026-04-15|afklare optag'."
+            f"--agreement '{cut(value)}' must be RESPONSIBLE|DUE|TEXT, e.g. "
+            "'nina@uu|2026-04-15|afklare optag'."
         )
     return {"responsible": parts[0], "due_on": parts[1], "text": parts[2]}
 

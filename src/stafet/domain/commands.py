@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import (
     CommandId,
     Day,
@@ -393,7 +393,7 @@ def describe_validation_error(error: ValidationError, command_name: str | None =
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
     prefix = f"{command_name}: " if command_name else ""
-    return f"{prefix}field '{field}' {message[0].lower()}{message[1:]}".rstrip(".") + "."
+    return f"{prefix}field '{cut(field)}' {message[0].lower()}{message[1:]}".rstrip(".") + "."
 
 
 def build_command(name: str, fields: dict[str, Any]) -> Command:
@@ -402,7 +402,7 @@ def build_command(name: str, fields: dict[str, Any]) -> Command:
         cls = COMMANDS[name]
     except KeyError:
         known = ", ".join(sorted(COMMANDS))
-        raise InvalidCommand(f"unknown command '{name}'; known commands: {known}.") from None
+        raise InvalidCommand(f"unknown command '{cut(name)}'; known commands: {known}.") from None
     try:
         return cls.model_validate(fields)
     except ValidationError as error:

@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+SHOWN = 40  # characters of someone's input a message quotes (a case id, a flag, a line)
+
+
+def cut(text: object, limit: int = SHOWN) -> str:
+    """Input quoted in a message, cut to ``limit`` characters (a 300,000-character case id is
+    not echoed back; the message stays one short line)."""
+    shown = str(text)
+    if len(shown) > limit:
+        shown = shown[:limit] + f"… ({len(shown):,} characters)"
+    # Control characters (a line break, an escape) are shown, not obeyed: one line stays one.
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in shown)
+
 
 class StafetError(Exception):
     """Base of every error stafet raises on purpose (never a bug)."""

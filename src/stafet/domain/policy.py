@@ -27,6 +27,10 @@ class Policy(BaseModel):
     late_agenda_days: int = Field(default=2, ge=0)
     """Agenda changes closer than this to the meeting are allowed but flagged as late."""
 
+    future_skew_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    """How far after now a command's business time (occurred_at) may lie: clocks differ a
+    little; a log tells of what has happened, so anything later is refused."""
+
     temporary_holder_days: int = Field(default=7, ge=1)
     """A temporary holder should hand over to a permanent one within this many days."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NoReturn, TypeVar
 
 from stafet.domain.calendar import when
@@ -167,6 +167,16 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
             "under Barnets Lov § 110 a youth of 16 or over must consent together with the "
             "custody holder",
         )
+
+
+def require_not_in_future(at: datetime, now: datetime, policy: Policy) -> None:
+    """Business time (occurred_at) tells when something happened, so it cannot lie ahead of
+    now; a few minutes' grace (``Policy.future_skew_minutes``) allows for clocks that differ.
+    One rule for every command, checked once in ``decide``."""
+    if at > now + timedelta(minutes=policy.future_skew_minutes):
+        refuse("occurred_at.future",
+               f"occurred_at {when(at)} is in the future (it is now {when(now)}); the log "
+               "records what has happened, so give the time it happened")
 
 
 def require_not_before(at: datetime, earliest: datetime, what: str) -> None:

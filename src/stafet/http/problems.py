@@ -37,7 +37,7 @@ from stafet.domain.errors import (
     StaleVersion,
 )
 from stafet.http.identity import IdentityUnavailable, Unauthenticated
-from stafet.storage.errors import database_unavailable
+from stafet.storage.failures import StoreUnavailable, StoreUnusable, explain
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("stafet.http")
@@ -92,6 +92,18 @@ def from_error(error: BaseException, retry_after: int = 5, case_id: str | None =
     if isinstance(error, IdentityUnavailable):
         return problem(503, sentence(str(error)), "identity.unavailable",
                        headers={"Retry-After": str(retry_after)})
+    known = error if isinstance(error, StafetError) else explain(error)
+    if isinstance(known, StoreUnavailable):
+        log.warning("the database is unavailable: %s", known.message)
+        return problem(503, "The database could not be reached just now; what was acknowledged "
+                       "before is kept. Try again.", "database.unavailable",
+                       headers={"Retry-After": str(retry_after)})
+    if isinstance(known, StoreUnusable):
+        # The operator's to fix (a setting, a damaged store): said in the server's log, where
+        # the paths and names it gives belong; the caller learns only that it is unusable.
+        log.error("the database cannot be used: %s", known.message)
+        return problem(503, "The ledger's database cannot be used as it is configured; the "
+                       "operator must fix it.", known.code)
     if isinstance(error, StafetError):
         cause = getattr(error, "cause", error)  # a batch line's error carries its cause
         detail = sentence(error.message)
@@ -109,11 +121,6 @@ def from_error(error: BaseException, retry_after: int = 5, case_id: str | None =
         if isinstance(cause, InvalidCommand):
             return problem(422, detail, cause.code, field=cause.field)
         return problem(400, detail, cause.code)
-    if database_unavailable(error):
-        log.warning("the database is unavailable: %s", type(error).__name__)
-        return problem(503, "The database could not be reached just now; what was acknowledged "
-                       "before is kept. Try again.", "database.unavailable",
-                       headers={"Retry-After": str(retry_after)})
     # A bug. The traceback goes to the server's log (exception types and code lines, not the
     # request's data); the caller gets no details.
     log.error("unexpected %s", type(error).__name__, exc_info=(type(error), error,

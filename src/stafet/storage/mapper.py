@@ -10,11 +10,13 @@ import json
 from typing import Any
 from uuid import UUID
 
+from cryptography.exceptions import InvalidTag
 from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 from pydantic import BaseModel
 
 from stafet.domain.administration import ADMIN_EVENT_TYPES
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
+from stafet.storage.failures import StoreUnusable
 from stafet.storage.keys import KeyErased, KeyStore, seal, unseal
 
 # The log's events (snapshots have a mapper of their own: stafet.storage.snapshots).
@@ -58,6 +60,18 @@ class PydanticMapper(Mapper[Any]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        try:
+            return self._to_domain_event(stored_event)
+        except (ValueError, KeyError, InvalidTag) as error:
+            # Bytes that are no longer what was stored (a damaged disk, an edit behind the
+            # ledger's back): one sentence, not a decoder's traceback. (KeyErased and
+            # ErasedSnapshot are neither; they pass.)
+            raise StoreUnusable(
+                f"entry {stored_event.originator_version} of case {stored_event.originator_id} "
+                f"cannot be read ({_kind(error)}); the database is damaged: run stafet "
+                "verify, and restore it from a backup") from error
+
+    def _to_domain_event(self, stored_event: StoredEvent) -> Any:
         state = stored_event.state
         if self.cipher:
             state = self.cipher.decrypt(state)
@@ -77,3 +91,6 @@ class PydanticMapper(Mapper[Any]):
         data["originator_version"] = stored_event.originator_version
         return cls.model_validate(data)
 
+def _kind(error: BaseException) -> str:
+    kind = type(error)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"

@@ -21,11 +21,12 @@ from eventsourcing.utils import Environment
 
 from stafet.domain.administration import ADMINISTRATION_ID, AdminEvent, Roles, project_roles
 from stafet.domain.calendar import when
-from stafet.domain.errors import CaseNotFound, InvalidCommand
+from stafet.domain.errors import CaseNotFound, InvalidCommand, cut
 from stafet.domain.events import CaseEvent, Envelope
 from stafet.domain.evolve import project_case
 from stafet.domain.state import CaseSnapshot, CaseState
 from stafet.storage.engine import sql_engine
+from stafet.storage.failures import Setting, explain
 from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore
 from stafet.storage.mapper import PydanticMapper
 from stafet.storage.recorders import CommandRecord, LedgerRecorder
@@ -57,15 +58,16 @@ class CaseStore(Application[UUID]):
         # One SQLAlchemy engine for every table beside the event store (keys, access log, read
         # models), disposed with the store so no connection outlives it.
         self.sql = sql_engine(storage)
-        with _schema_lock(storage):
-            try:
+        try:
+            with _schema_lock(storage):
                 super().__init__()  # creates the tables, if missing
-            except Exception as error:
-                self.sql.dispose()
-                if "file is not a database" in str(error):
-                    raise InvalidCommand(f"{storage.sqlite_path} is not a stafet database "
-                                         "(not an SQLite file).") from None
+        except Exception as error:
+            self.sql.dispose()
+            # A wrong setting or a damaged file in one sentence (storage.failures).
+            failure = explain(error, [Setting("--db (STAFET_DB)", storage)])
+            if failure is None:
                 raise
+            raise failure from error
 
     # -- wiring the library ------------------------------------------------------------
 
@@ -219,17 +221,17 @@ class CaseStore(Application[UUID]):
             return ref
         text = ref.strip().lower().replace("-", "")
         if not re.fullmatch(r"[0-9a-f]{6,32}", text):
-            shown = ref if len(ref) <= 40 else ref[:40] + "…"
             raise InvalidCommand(
-                f"'{shown}' is not a case id; give the id or at least its first 6 characters."
+                f"'{cut(ref)}' is not a case id; give the id or at least its first 6 characters."
             )
         if len(text) == 32 and UUID(text) != ADMINISTRATION_ID:
             return UUID(text)
         found = [c for c in self.recorder.select_case_ids(text, limit=3) if c != ADMINISTRATION_ID]
         if not found:
-            raise CaseNotFound(f"no case id starts with '{ref}'")
+            raise CaseNotFound(f"no case id starts with '{cut(ref)}'")
         if len(found) > 1:
-            raise InvalidCommand(f"more than one case id starts with '{ref}'; give more of it.")
+            raise InvalidCommand(
+                f"more than one case id starts with '{cut(ref)}'; give more of it.")
         return found[0]
 
     def drop_snapshots(self, case_ids: Sequence[UUID]) -> None:

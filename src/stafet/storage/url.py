@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +17,12 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from stafet.domain.errors import InvalidCommand
+from stafet.domain.errors import InvalidCommand, cut
 
 DEFAULT_DB_URL = "sqlite:///stafet.db"
+# A schema is named in SQL unquoted (by the event store library) and quoted (by stafet): only a
+# plain lower-case identifier means the same in both.
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,15 @@ def parse_db_url(url: str | None = None) -> StorageConfig:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InvalidCommand(f"the database URL '{url}' cannot be read.") from None
+        raise InvalidCommand(f"the database URL '{cut(url, 60)}' cannot be read.") from None
     if parsed.get_backend_name() == "sqlite":
         return _sqlite(url, parsed.database or ":memory:")
     if parsed.get_backend_name() in ("postgresql", "postgres"):
         schema = str(parsed.query.get("schema") or "public")
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise InvalidCommand(
+                f"the schema '{cut(schema)}' in the database URL is not a plain name; use "
+                "lower-case letters, digits and _ (at most 63, not starting with a digit).")
         conninfo = {
             "dbname": parsed.database or "postgres",
             "host": parsed.host or "127.0.0.1",
@@ -65,6 +73,11 @@ def parse_db_url(url: str | None = None) -> StorageConfig:
             "user": parsed.username or os.environ.get("USER", "postgres"),
             "password": parsed.password or "",
         }
+        for what, value in (("database", conninfo["dbname"]), ("user", conninfo["user"])):
+            if len(value.encode("utf-8")) > 63:
+                raise InvalidCommand(
+                    f"the {what} name '{cut(value)}' in the database URL is longer than "
+                    "PostgreSQL allows (63 bytes).")
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": conninfo["dbname"],
@@ -86,15 +99,31 @@ def parse_db_url(url: str | None = None) -> StorageConfig:
         )
     raise InvalidCommand(
         f"the database URL must start with sqlite:/// or postgresql+psycopg://, not "
-        f"'{parsed.drivername}://'."
+        f"'{cut(parsed.drivername)}://'."
     )
+
+
+def is_dir(path: Path) -> bool:
+    """Is it a folder (False also when this user may not look: the driver tells then)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _check_sqlite_file(file: Path) -> None:
     """Bad paths are input errors with a sentence, not crashes deep in the driver."""
-    if not file.parent.is_dir():
-        raise InvalidCommand(f"the folder {file.parent} does not exist; create it or give "
-                             "another --db path.")
+    try:
+        file.parent.is_dir()
+    except PermissionError:
+        raise InvalidCommand(f"the folder {cut(file.parent, 120)} cannot be reached by this "
+                             "user (permission denied).") from None
+    if is_dir(file):
+        raise InvalidCommand(f"{cut(file, 120)} is a folder, not a database file; give a file "
+                             "path in --db.")
+    if not is_dir(file.parent):
+        raise InvalidCommand(f"the folder {cut(file.parent, 120)} does not exist; create it or "
+                             "give another --db path.")
     # (Never open the file here to peek at it: closing any handle on an SQLite file drops
     # this process's locks on it. A file that is not a database is reported by the Ledger.)
 

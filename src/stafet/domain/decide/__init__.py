@@ -28,6 +28,7 @@ from stafet.domain.rules import (
     require_actor_takes_part,
     require_not_before,
     require_not_erased,
+    require_not_in_future,
     require_open,
 )
 from stafet.domain.state import CaseState
@@ -39,6 +40,8 @@ _BATON_MOVES = (HandBaton, GrabBaton, ReleaseBaton, DeclineBaton, WithdrawHandov
 
 
 def decide(state: CaseState | None, command: Command, ctx: Context) -> list[CaseEvent]:
+    if command.occurred_at is not None:
+        require_not_in_future(command.occurred_at, ctx.now, ctx.policy)
     if isinstance(command, OpenCase):
         return case.open_case(command, ctx)
     assert isinstance(command, CaseCommand) and state is not None
