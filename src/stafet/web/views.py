@@ -88,6 +88,12 @@ class CasePage:
     access: list[AccessLine]
     access_total: int
     view_giver: str  # who the citizen's own words are from: citizen | custody_holder
+    plain: dict[str, str]  # a participant's handle -> the words a citizen knows them by
+
+    def said(self, ref: str) -> str:
+        """A participant as the citizen's view names them: their title (or name), else the
+        handle."""
+        return self.plain.get(ref, ref)
 
     @property
     def active(self) -> bool:
@@ -150,7 +156,8 @@ def case_page(state: CaseState, events: list[CaseEvent], actor: str, purpose: st
         people=[person(p) for p in active],
         professionals=[person(p) for p in active if p.kind in BATON_KINDS],
         coming=coming, access=lines[:200], access_total=len(lines),
-        view_giver="citizen" if state.subject_kind == "adult" else "custody_holder")
+        view_giver="citizen" if state.subject_kind == "adult" else "custody_holder",
+        plain={ref: p.name or p.title or ref for ref, p in participants.items()})
 
 
 # -- across cases -------------------------------------------------------------------------------

@@ -90,9 +90,9 @@ WEB: dict[Lang, dict[str, str]] = {
         "open_case": "Åbn", "plan_link": "Planen",
         # the citizen's view
         "your_plan": "Planen for dit forløb", "your_holder": "Din tovholder",
-        "holder_is": "{who} er tovholder og holder stafetten. Det er den person, der sørger "
-                     "for, at alle arbejder sammen om din plan.",
-        "reach": "Sådan får du fat i {who}: kontakt {org} og spørg efter {name}.",
+        "holder_is": "Din tovholder er {who}. Tovholderen holder stafetten og sørger for, at "
+                     "alle arbejder sammen om din plan.",
+        "reach": "Sådan får du fat i din tovholder: kontakt {org} og spørg efter {name}.",
         "changing_holder": "Du får snart en ny tovholder: {to} overtager fra {from_}.",
         "coming_meetings": "Kommende møder", "no_meetings": "Der er ingen møder i kalenderen.",
         "your_views": "Det, du selv mener og ønsker", "write_view": "Skriv, hvad du mener",
@@ -104,7 +104,7 @@ WEB: dict[Lang, dict[str, str]] = {
         "access_log": "Hvem har kigget i dine oplysninger",
         "access_intro": "Hver gang nogen læser dit forløb, bliver det skrevet ned: hvem, "
                         "hvornår og hvorfor. Her er de seneste {n}.",
-        "why": "Hvorfor", "refused_access": "afvist",
+        "why": "Hvorfor", "refused_access": "afvist", "you": "dig selv",
         "not_accepted": "Du har endnu ikke sagt ja til planen. Planen er et tilbud.",
         "situation": "Din situation", "goals": "Mål", "efforts": "Hjælp og indsatser",
         "agreements": "Aftaler", "done": "udført", "overdue": "forsinket",
@@ -194,9 +194,9 @@ WEB: dict[Lang, dict[str, str]] = {
         "left_case": "You no longer take part in this case and see it as it was when you left.",
         "open_case": "Open", "plan_link": "The plan",
         "your_plan": "The plan for your course", "your_holder": "Your coordinator",
-        "holder_is": "{who} is your coordinator and holds the baton: the person who makes sure "
+        "holder_is": "Your coordinator is {who}. The coordinator holds the baton and makes sure "
                      "everyone works together on your plan.",
-        "reach": "How to reach {who}: contact {org} and ask for {name}.",
+        "reach": "How to reach your coordinator: contact {org} and ask for {name}.",
         "changing_holder": "You will soon have a new coordinator: {to} takes over from {from_}.",
         "coming_meetings": "Coming meetings", "no_meetings": "No meetings are planned.",
         "your_views": "What you think and wish for", "write_view": "Write what you think",
@@ -208,7 +208,7 @@ WEB: dict[Lang, dict[str, str]] = {
         "access_log": "Who has looked at your data",
         "access_intro": "Each time someone reads your case, it is written down: who, when and "
                         "why. Here are the latest {n}.",
-        "why": "Why", "refused_access": "refused",
+        "why": "Why", "refused_access": "refused", "you": "you",
         "not_accepted": "You have not yet said yes to the plan. The plan is an offer.",
         "situation": "Your situation", "goals": "Goals", "efforts": "Help and efforts",
         "agreements": "Agreements", "done": "done", "overdue": "late",

@@ -13,6 +13,7 @@
   var busy = false;
   var again = false;
   var lastType = "";
+  var lastActor = "";
 
   function say(text) { status.textContent = text; }
 
@@ -57,8 +58,9 @@
         }
         var clock = new Date().toLocaleTimeString(document.documentElement.lang || "da",
                                                   { hour: "2-digit", minute: "2-digit" });
+        var newest = fresh.querySelector("#history li:last-child .what");
         say(status.getAttribute("data-live-updated").replace("{when}", clock)
-            .replace("{what}", lastType));
+            .replace("{what}", newest ? lastActor + " " + newest.textContent : lastType));
         document.body.setAttribute("data-live-version", String(Date.now()));
       })
       .catch(function () { say(status.getAttribute("data-live-stopped")); })
@@ -74,6 +76,7 @@
     try { event = JSON.parse(message.data); } catch (e) { return; }
     if (event.case_id !== caseId) { return; }
     lastType = event.type + " (" + event.actor + ")";
+    lastActor = event.actor;
     if (timer) { clearTimeout(timer); }
     timer = setTimeout(refresh, 150);
   };
