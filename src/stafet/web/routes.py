@@ -186,7 +186,7 @@ class Web:
     def keep(self, response: Response, session: Session, force: bool = False) -> Response:
         """Write the session back when it changed or its last use is getting stale."""
         now = time.time()
-        if force or now - session.seen > REFRESH_SECONDS:
+        if force or now - session.seen > min(REFRESH_SECONDS, self.idle / 4):
             response.set_cookie(COOKIE, self.sealer.seal(session.touched(now)), httponly=True,
                                 secure=True, samesite="lax", path="/")
         return response
@@ -366,7 +366,8 @@ class Web:
         session = self.session(request)
         if session is not None and session.actor and status == 200:
             return RedirectResponse(safe_next(request.query_params.get("next")), 303)
-        anonymous = session if session is not None and session.actor is None else Session.new()
+        # a refused sign-in leaves a signed-in session as it was; a visitor gets one
+        anonymous = session if session is not None else Session.new()
         lang = self.lang(request)
         q = request.query_params
         note = WEB[lang]["session_ended"] if q.get("ended") else (
