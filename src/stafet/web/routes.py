@@ -512,7 +512,7 @@ def register(app: FastAPI, services: Services) -> None:
     web = Web(services)
     services.session_caller = web.caller
     app.state.web = web
-    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders)
     static = files("stafet.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
