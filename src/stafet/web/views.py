@@ -237,7 +237,8 @@ def board(rows: list[CaseRow], attention: Attention, caseload: list[CaseloadRow]
     for f in attention.flags:
         title = titles.get(f.case_id, WITHHELD)
         mine = title != WITHHELD
-        detail = f.detail if lang == "en" or not mine else (
+        # the Reader withholds the details of a case the reader takes no part in
+        detail = "–" if not mine else f.detail if lang == "en" else (
             f"{flag_name(f.flag, lang)} {f.key}".strip())
         lines.append(FlagLine(f.case_id, title, mine, f.flag, flag_name(f.flag, lang),
                               detail, f.holder, when(f.since, lang)))
