@@ -61,6 +61,7 @@ RENAMED = [
     ("sectorplan link", "--kind", "--plan"),
     ("attention", "--at", "--as-of"),
     ("dev generate", "--events", "--total-events"),
+    ("dev token", "--key", "--signing-key"),
 ]
 
 

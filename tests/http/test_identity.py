@@ -96,7 +96,7 @@ def test_dev_tokens(dev_server: Server) -> None:
 
 def test_the_dev_token_command(dev_server: Server) -> None:
     made = subprocess.run([STAFET, "--db", dev_server.db_url, "dev", "token", "--as",
-                           "bo@socialcenter", "--ttl", "5m", "--key", str(dev_server.key_file)],
+                           "bo@socialcenter", "--ttl", "5m", "--signing-key", str(dev_server.key_file)],
                           capture_output=True, text=True, check=True)
     assert whoami(dev_server, bearer(made.stdout.strip())).json()["actor"] == "bo@socialcenter"
 

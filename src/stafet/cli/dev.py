@@ -129,19 +129,20 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
 
 
 @dev.command("token")
-@click.option("--as", "person", metavar="PERSON@ORG",
+@click.option("--as", "actor", metavar="PERSON@ORG",
               help="Whom the token names (default: the global --as / STAFET_ACTOR).")
-@click.option("--role", metavar="TEXT",
+@click.option("--role", "actor_role", metavar="TEXT",
               help="The professional role the holder acts in (claim stafet_role; recorded as "
               "actor_role on their commands). Rights such as auditor or feed are granted in "
               "the ledger (`stafet roles grant`), never by a token.")
 @click.option("--ttl", default="1h", show_default=True, metavar="DURATION",
               help="How long the token is valid: seconds, or 30m, 8h, 1d.")
-@click.option("--key", "key_file", metavar="FILE", envvar="STAFET_HTTP_DEV_KEY_FILE",
+@click.option("--signing-key", "--key", "key_file", cls=Renamed, metavar="FILE",
+              envvar="STAFET_HTTP_DEV_KEY_FILE",
               help="The dev signing key (default: beside the store, <file>.dev-jwt.key; made "
               "on first use, readable by you only).")
 @pass_ctx
-def token_cmd(ctx: Ctx, person: str | None, role: str | None, ttl: str,
+def token_cmd(ctx: Ctx, actor: str | None, actor_role: str | None, ttl: str,
               key_file: str | None) -> None:
     """Print a bearer token for the HTTP API, signed with the store's local dev key.
 
@@ -158,10 +159,10 @@ def token_cmd(ctx: Ctx, person: str | None, role: str | None, ttl: str,
     from stafet.http.identity import dev_key_path, ensure_dev_key, mint_dev_token
     from stafet.storage.url import parse_db_url
 
-    actor = valid_actor(person or ctx.actor)
+    person = valid_actor(actor or ctx.actor)
     seconds = _duration(ttl)
     key = ensure_dev_key(dev_key_path(parse_db_url(ctx.db), key_file))
-    click.echo(mint_dev_token(key, actor, ttl_seconds=seconds, role=role))
+    click.echo(mint_dev_token(key, person, ttl_seconds=seconds, role=actor_role))
 
 
 def _duration(text: str) -> int:
