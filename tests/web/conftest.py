@@ -10,6 +10,7 @@ missing they install it (``apt-get install -y chromium fonts-dejavu-core``: Deja
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -43,8 +44,17 @@ STRANGER = "eva@udenfor"
 
 
 def _install_chromium() -> str | None:
-    """Why Chromium could not be had, or None when it is there."""
+    """Why Chromium could not be had, or None when it is there. Test workers (pytest-xdist)
+    take turns: apt-get allows one install at a time."""
     if Path(CHROMIUM).exists():
+        return None
+    with open(Path(tempfile.gettempdir()) / "stafet-chromium-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _apt_get_chromium()
+
+
+def _apt_get_chromium() -> str | None:
+    if Path(CHROMIUM).exists():  # another worker installed it meanwhile
         return None
     if shutil.which("apt-get") is None:
         return "no /usr/bin/chromium and no apt-get to install it"
