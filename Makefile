@@ -11,7 +11,7 @@ QUICK_MARKERS := not (slow or process or fault or fuzz or serial) and (not postg
 # More pytest options for either, e.g. `make quick PYTEST_ARGS="-x -k baton"` or PYTEST_ARGS="-n 2".
 PYTEST_ARGS ?=
 
-.PHONY: demo report test quick lint typecheck clean
+.PHONY: demo report web test quick lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ report: demo
 	$(BIN)/stafet export $$case_id --format fhir -o bundle.json && \
 	echo "Wrote report.pdf and bundle.json"
 
+# The web view on the example case (docs/web.md): sign in at http://127.0.0.1:8000/ as
+# peter.lund@socialafdelingen-odense (the stafetholder), louise.holm@jobcenter-odense,
+# borger@3c9e41 (the citizen) or leder@jobcenter-odense (a team leader). Ctrl-C stops it.
+web: demo
+	$(BIN)/stafet --db sqlite:///$(DEMO_DB) --as it@kommunen roles grant team_leader \
+	  leder@jobcenter-odense --org jobcenter-odense
+	$(BIN)/stafet --db sqlite:///$(DEMO_DB) serve --dev-identity
+
 # Everything: two workers (pytest-xdist), then alone what must not run beside other tests
 # (a PostgreSQL restart; it runs under CI=true or STAFET_TEST_PG_RESTART=1, else it skips).
 test: $(VENV)/.installed
@@ -65,4 +73,4 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
 
 clean:
-	rm -rf $(VENV) report.pdf bundle.json $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache
+	rm -rf $(VENV) report.pdf bundle.json $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DB).*.key .pytest_cache .ruff_cache .hypothesis .typecheck .mypy_cache

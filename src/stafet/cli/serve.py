@@ -42,7 +42,7 @@ def serve(ctx: Ctx, host: str, port: int, workers: int, config_file: str | None,
           audience: str | None, actor_claim: str | None, trusted_header: str | None,
           trusted_proxies: tuple[str, ...], dev_identity: bool | None,
           dev_key_file: str | None, log_level: str) -> None:
-    """Serve the HTTP API, the live feed and the OpenAPI description (/docs).
+    """Serve the HTTP API, the live feed, the web view (/) and the OpenAPI description (/docs).
 
     Needs an identity configuration: an OIDC issuer's keys (--jwks-url or --jwks-file with
     --issuer and --audience), an identity gateway (--trusted-header with --trusted-proxy),
@@ -89,7 +89,8 @@ def serve(ctx: Ctx, host: str, port: int, workers: int, config_file: str | None,
 
     click.echo(f"Serving {_display(settings)} on http://{host}:{port} "
                f"({workers} worker{'s' if workers > 1 else ''}; identity: "
-               f"{', '.join(settings.identity_modes())}). OpenAPI: /openapi.json, docs: /docs.",
+               f"{', '.join(settings.identity_modes())}). The web view: /, OpenAPI: "
+               f"/openapi.json, docs: /docs.",
                err=True)
     uvicorn.run("stafet.http.app:create_app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level, proxy_headers=False,
@@ -104,6 +105,10 @@ def _prepare(settings: Any) -> None:
     from stafet.storage.url import parse_db_url
 
     Authenticator(settings, parse_db_url(settings.db_url))
+    from stafet.web.session import ensure_session_key, session_key_path
+
+    ensure_session_key(session_key_path(parse_db_url(settings.db_url),
+                                        settings.web_session_key_file))
     try:
         Ledger(settings.db_url, read_models=False).close()
     except Exception as error:

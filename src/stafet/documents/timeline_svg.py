@@ -44,8 +44,11 @@ def _months(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -> str:
-    """An SVG of the holds from the first to ``now`` (or the last hold's end)."""
+def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH,
+         label: str | None = None) -> str:
+    """An SVG of the holds from the first to ``now`` (or the last hold's end); ``label``:
+    its text for screen readers (``aria-label``). Each holder's row is one
+    ``<g class="band">``."""
     if not holds:
         return ""
     start = min(h.start for h in holds)
@@ -63,7 +66,7 @@ def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -
     height = TOP + ROW * len(rows) + AXIS
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'class="timeline" role="img" font-family="DejaVu Sans, sans-serif" '
-             f'font-size="9">',
+             f'font-size="9"' + (f' aria-label="{escape(label)}"' if label else "") + '>',
              '<defs><pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" '
              'patternTransform="rotate(45)"><rect width="5" height="5" fill="#ffffff"/>'
              '<line x1="0" y1="0" x2="0" y2="5" stroke="#888" stroke-width="3"/></pattern></defs>']
@@ -87,6 +90,7 @@ def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -
         y = TOP + ROW * i
         colour = PALETTE[orgs.index(holder.rsplit("@", 1)[-1].rstrip(")")) % len(PALETTE)]
         name = holder if len(holder) <= 38 else holder[:37] + "…"
+        parts.append(f'<g class="band" data-holder="{escape(holder)}">')
         parts.append(f'<text x="{LABEL - 6}" y="{y + ROW / 2 + 3:.1f}" text-anchor="end" '
                      f'fill="#222"><title>{escape(holder)}</title>{escape(name)}</text>')
         for h in (h for h in holds if h.holder == holder):
@@ -95,5 +99,6 @@ def draw(holds: list[HoldView], now: datetime, lang: Lang, width: int = WIDTH) -
             parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{max(x1 - x0, 4):.1f}" '
                          f'height="{ROW - 6}" rx="2" fill="{fill}" stroke="{colour}" '
                          f'stroke-width="0.8"/>')
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

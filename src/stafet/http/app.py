@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from stafet.domain.policy import DEFAULT_POLICY, Policy
-from stafet.http.identity import Authenticator
+from stafet.http.identity import Authenticator, Caller
 from stafet.http.problems import Problem, from_error, problem
 from stafet.http.settings import HttpSettings
 from stafet.ledger import Ledger
@@ -52,6 +52,8 @@ class Services:
         self.authenticator = Authenticator(settings, self.storage)
         self.policy = load_policy(settings.policy_file)
         self.feed = FeedHub(self)
+        # The web view's signed-in session as a caller (set by stafet.web; the feed only).
+        self.session_caller: Callable[[Request], Caller | None] | None = None
         self._ledger: Ledger | None = None
         self._lock = threading.Lock()
         # One Ledger serves every thread of a worker. On SQLite its two ways into the file (the
@@ -178,6 +180,9 @@ def create_app(settings: HttpSettings) -> FastAPI:
     commands.register(app)
     reads.register(app)
     feed.register(app)
+    from stafet import web
+
+    web.register(app, services)
     _openapi_with_commands(app)
     return app
 

@@ -106,7 +106,7 @@ def _register(app: FastAPI, name: str) -> None:
 async def _execute(request: Request, caller: Caller, name: str, case_id: UUID | None,
                    idempotency_key: str | None, if_match: str | None) -> Response:
     fields = _fields(await request.body())
-    command = _command(caller, name, fields, case_id, idempotency_key)
+    command = command_for(caller, name, fields, case_id, idempotency_key)
     expected = _expected_version(if_match)
     services = services_of(request)
     ledger = services.ledger
@@ -140,8 +140,11 @@ class _Malformed(StafetError):
     code = "http.malformed_body"
 
 
-def _command(caller: Caller, name: str, fields: dict[str, Any], case_id: UUID | None,
-             idempotency_key: str | None) -> Command:
+def command_for(caller: Caller, name: str, fields: dict[str, Any], case_id: UUID | None,
+                idempotency_key: str | None = None) -> Command:
+    """The command ``name`` from a caller's fields: the actor is the caller (a body naming
+    anybody else is refused), the role the identity's unless given, the case the path's.
+    Validated by the domain (``build_command``). The web view's forms use it too."""
     if "actor" in fields and fields["actor"] is not None:
         try:
             named = valid_actor(fields["actor"]) if isinstance(fields["actor"], str) else None

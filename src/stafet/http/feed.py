@@ -216,7 +216,8 @@ def register(app: FastAPI) -> None:
                    last_event_id: str | None = Header(None, description="Resume after this "
                                                       "position (browsers send it).")) -> Response:
         start = _position(last_event_id, after)
-        reader = await run_in_threadpool(reader_for, request, purpose)
+        # the web view's session too: a browser's EventSource sends its cookie, no header
+        reader = await run_in_threadpool(reader_for, request, purpose, True)
         hub = services_of(request).feed
         # the first page before the stream starts, so a refusal answers as a problem
         first = await run_in_threadpool(hub.services.call, lambda: reader.feed(start, PAGE))

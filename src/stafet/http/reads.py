@@ -57,17 +57,28 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def authenticated(request: Request) -> Caller:
+def authenticated(request: Request, sessions: bool = False) -> Caller:
     """The caller, from a bearer token or the trusted gateway's header (or 401). The peer is
-    the TCP peer: ``stafet serve`` does not let X-Forwarded-For rewrite it."""
+    the TCP peer: ``stafet serve`` does not let X-Forwarded-For rewrite it.
+
+    ``sessions``: a request without an Authorization header may also be the web view's
+    signed-in session (its cookie). Only the feed allows it (a browser's EventSource cannot
+    send a header); every other route takes tokens or the gateway alone, so no write and no
+    other read of the API can be driven by a cookie."""
+    services = services_of(request)
+    if sessions and services.session_caller is not None \
+            and "authorization" not in request.headers:
+        caller = services.session_caller(request)
+        if caller is not None:
+            return caller
     client = request.scope.get("client")
     peer = client[0] if client else None
-    return services_of(request).authenticator.authenticate(request.headers, peer)
+    return services.authenticator.authenticate(request.headers, peer)
 
 
-def reader_for(request: Request, purpose: str | None = None) -> Reader:
+def reader_for(request: Request, purpose: str | None = None, sessions: bool = False) -> Reader:
     """The caller's Reader, with the purpose from the header or the query parameter."""
-    caller = authenticated(request)
+    caller = authenticated(request, sessions)
     services = services_of(request)
     header = request.headers.get(services.settings.purpose_header)
     return services.ledger.reader(caller.actor, purpose or (

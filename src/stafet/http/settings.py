@@ -72,6 +72,26 @@ class HttpSettings(BaseSettings):
     retry_after_seconds: int = Field(5, ge=1)
     threads: int = Field(16, ge=1, le=256, description="Requests decided at once per worker.")
 
+    # -- the web view (docs/web.md) ---------------------------------------------------------
+    web_session_key_file: str | None = Field(None, description="The key sealing the web view's "
+                                             "session cookies (default: beside the store, "
+                                             "made on first use).")
+    web_idle_minutes: float = Field(30, gt=0, le=24 * 60, description="A web session ends after "
+                                    "this long without a request.")
+    web_absolute_hours: float = Field(10, gt=0, le=7 * 24, description="A web session ends this "
+                                      "long after sign-in, however busy.")
+    oidc_client_id: str | None = Field(None, description="The web view's client id at the "
+                                       "issuer: turns on 'sign in with the municipality's "
+                                       "login' (authorization code with PKCE).")
+    oidc_client_secret: str | None = Field(None, description="For a confidential client "
+                                           "(optional: PKCE alone serves a public client).")
+    oidc_redirect_uri: str | None = Field(None, description="The callback the issuer knows, "
+                                          "e.g. https://stafet.kommune.dk/sign-in/oidc/callback "
+                                          "(default: this server's own address).")
+    oidc_discovery_url: str | None = Field(None, description="The issuer's metadata (default: "
+                                           "<issuer>/.well-known/openid-configuration).")
+    oidc_scopes: str = Field("openid profile", description="The scopes asked for.")
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
@@ -113,6 +133,9 @@ class HttpSettings(BaseSettings):
                          "checked")
         if self.jwks_file and not Path(self.jwks_file).is_file():
             found.append(f"the JWKS file {self.jwks_file} does not exist")
+        if self.oidc_client_id and not (self.issuer and (self.jwks_url or self.jwks_file)):
+            found.append("--oidc-client-id needs the issuer's keys (--jwks-url or --jwks-file, "
+                         "with --issuer and --audience): the ID token is checked against them")
         if self.trusted_header and not self.trusted_proxies:
             found.append("--trusted-header needs --trusted-proxy: the header is accepted only "
                          "from the gateway's addresses")
