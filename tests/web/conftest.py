@@ -32,7 +32,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-IMAGES = REPO / "docs" / "images"
+# Screenshots land beside the test run (tests/web/screenshots, ignored by git); with
+# STAFET_UPDATE_SCREENSHOTS=1 they refresh the README's pictures in docs/images instead.
+IMAGES = (REPO / "docs" / "images" if os.environ.get("STAFET_UPDATE_SCREENSHOTS") == "1"
+          else REPO / "tests" / "web" / "screenshots")
+IMAGES.mkdir(parents=True, exist_ok=True)
 
 # The example adult case (examples/adult-case): who is who.
 PETER = "peter.lund@socialafdelingen-odense"  # holds the baton after the example's May hand-over
