@@ -8,6 +8,11 @@ DEMO_DB ?= demo.db
 # The quick loop leaves out what takes seconds or other processes, and runs PostgreSQL only for
 # its smoke tests; the markers are declared in pyproject.toml and explained in tests/README.md.
 QUICK_MARKERS := not (slow or process or fault or fuzz or serial) and (not postgres or pg_smoke)
+# ... over the inner loop's folders: the domain, the authorisation matrix, what storage decides
+# (on SQLite, and the PostgreSQL smoke tests), the doctests, and the command line's surface.
+# The CLI's, read side's, trust's, documents', HTTP and browser stores are `make test`'s.
+QUICK_PATHS := tests/unit tests/rules tests/authorisation tests/integration src/stafet \
+               tests/cli/test_help.py tests/cli/test_flags.py
 # More pytest options for either, e.g. `make quick PYTEST_ARGS="-x -k baton"` or PYTEST_ARGS="-n 2".
 PYTEST_ARGS ?=
 
@@ -60,7 +65,7 @@ test: $(VENV)/.installed
 
 quick: $(VENV)/.installed
 	$(BIN)/ruff check src projections tests
-	$(BIN)/pytest -q -m "$(QUICK_MARKERS)" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n 2 -m "$(QUICK_MARKERS)" $(QUICK_PATHS) $(PYTEST_ARGS)
 
 # mypy on the package as it installs: projections/ is stafet.projections (a tree of links).
 typecheck: $(VENV)/.installed
