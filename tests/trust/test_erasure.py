@@ -145,8 +145,14 @@ def test_erasure_end_to_end(db_url: str) -> None:
     # The erasure, by the installed command in a process of its own.
     erased = stafet_process(db_url, *erase(f"borger-{MARKER}"))
     assert erased.code == 0, erased.err
-    assert erased.out.strip() == (f"Erased the citizen's personal data in 1 case(s): {case[:8]}. "
-                                  "The log still verifies.")
+    said = erased.out.splitlines()
+    assert said[:2] == [f"Erased the citizen's personal data in 1 case(s): {case[:8]}. "
+                        "The log still verifies.",
+                        "Scrubbed: no deleted plaintext remains in the store's files."]
+    outside = "\n".join(said[2:])
+    assert outside.startswith("Outside the store (see to these yourself):")
+    assert "exports and backups" in outside and "--read-db" in outside
+    assert ("pg_wal" in outside) == (raw.backend == "postgres")
 
     # Not a byte of the marker is left anywhere in the store.
     assert marker_anywhere(raw, MARKER) == {}
