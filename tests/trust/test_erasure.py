@@ -10,11 +10,13 @@ untouched.
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -374,3 +376,56 @@ def test_a_name_turning_up_in_ciphertext_by_chance_is_no_plaintext() -> None:
         pytest.fail("no box with the letters in 400,000 (expected about one in 15,000)")
     assert not plaintext_in(stored, "emma")
     assert plaintext_in(stored + '"Emma trækker sig"'.encode(), "emma")
+
+
+def _open_reader(raw: RawStore) -> Any:
+    """Another program (sqlite3, psql, a BI tool) in the middle of a read transaction."""
+    if raw.backend == "sqlite":
+        conn: Any = sqlite3.connect(raw.path, isolation_level=None)
+        conn.execute("BEGIN")
+    else:
+        conn = psycopg.connect(raw.conninfo)
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    conn.execute(raw._sql("SELECT count(*) FROM {events}") if raw.backend == "sqlite" else
+                 f'SELECT count(*) FROM "{raw.schema}".rm_events').fetchone()
+    return conn
+
+
+def test_erase_says_so_when_an_open_reader_keeps_the_plaintext(
+        example_store: ExampleStore) -> None:
+    url, raw = example_store.url, example_store.raw
+    assert read(url, "case", "list", actor=FAMILY_HOLDER).code == 0  # read models up to date
+    reader = _open_reader(raw)
+    try:
+        done = stafet_process(url, *erase(FAMILY_REF), "--wait", "0.5")
+        assert done.code == 3, done.out + done.err
+        said = done.out.splitlines()
+        assert said[0].startswith("Erased the citizen's personal data in 1 case(s)")
+        assert said[1] == "NOT SCRUBBED: deleted plaintext remains in the store's files:"
+        assert "erase --scrub-only" in said[2]
+        assert ("open reader" if raw.backend == "sqlite" else "transaction(s) open") in said[2]
+        # The erasure itself is done: every way of reading shows "[erased]".
+        shown = read(url, "case", "show", example_store.family, actor=FAMILY_HOLDER)
+        assert "Emma" not in shown.out and "[erased]" in shown.out
+    finally:
+        reader.close()
+    again = stafet_process(url, "--as", DPO, "--json", "erase", "--scrub-only")
+    assert again.code == 0, again.out + again.err
+    report = json.loads(again.out)
+    assert report["erased_cases"] == [] and report["scrubbed"] is True
+    assert [r["in_store"] for r in report["residues"]].count(True) == 0
+    assert marker_anywhere(raw, "emma", outside_ciphertext=True) == {}
+
+
+def test_scrub_only_erases_nobody_and_needs_the_data_protection_officer(
+        example_store: ExampleStore) -> None:
+    url = example_store.url
+    count = len(example_store.raw.events())
+    mixed = stafet(url, "--as", DPO, "erase", "--scrub-only", "--subject", FAMILY_REF)
+    assert mixed.code == 2 and "--scrub-only erases nobody" in mixed.err
+    holder = stafet(url, "--as", FAMILY_HOLDER, "erase", "--scrub-only")
+    assert holder.code == 1 and holder.err.startswith("Refused: only the data protection officer")
+    done = stafet(url, "--as", DPO, "erase", "--scrub-only")
+    assert done.code == 0, done.err
+    assert done.out.startswith("Scrubbed: no deleted plaintext remains in the store's files.")
+    assert len(example_store.raw.events()) == count

@@ -29,6 +29,7 @@ from stafet.storage.checkpoint import (
     read_small,
     read_verifiers,
 )
+from stafet.storage.engine import SCRUB_WAIT_SECONDS
 from stafet.storage.snapshots import FAILING
 from stafet.storage.verify import Digest
 
@@ -354,9 +355,13 @@ def access_log_prune(ctx: Ctx, keep_days: int | None, reason: str | None) -> Non
 @click.option("--scrub-only", is_flag=True,
               help="Erase nobody: scrub the store's files again (after an erasure that found "
                    "an open reader).")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600),
+              default=SCRUB_WAIT_SECONDS, show_default=True, metavar="SECONDS",
+              help="How long the scrub waits for other programs' open transactions before it "
+                   "reports them instead.")
 @pass_ctx
 def erase(ctx: Ctx, subject_ref: str | None, confirm: str | None, reason: str | None,
-          scrub_only: bool) -> None:
+          scrub_only: bool, wait_seconds: float) -> None:
     """Erase a citizen's personal data everywhere, keeping the proof that the log is intact.
 
     Deletes the citizen's key (crypto-shredding): their personal fields then read "[erased]"
@@ -383,7 +388,7 @@ def erase(ctx: Ctx, subject_ref: str | None, confirm: str | None, reason: str | 
         if subject_ref or confirm or reason:
             raise InvalidCommand("--scrub-only erases nobody: leave out --subject, --confirm "
                                  "and --reason (nothing was scrubbed).")
-        _report_erasure(ctx, ctx.ledger.scrub_erased(actor=actor))
+        _report_erasure(ctx, ctx.ledger.scrub_erased(actor=actor, wait_seconds=wait_seconds))
         return
     if not subject_ref:
         raise InvalidCommand("name the citizen with --subject REF (nothing was erased).")
@@ -395,7 +400,8 @@ def erase(ctx: Ctx, subject_ref: str | None, confirm: str | None, reason: str | 
                                  "(nothing was erased).")
         confirm = click.prompt("Type the citizen's reference again to confirm", err=True)
     _report_erasure(ctx, ctx.ledger.erase_subject(
-        actor=actor, subject_ref=subject_ref, reason=reason, confirm=str(confirm)))
+        actor=actor, subject_ref=subject_ref, reason=reason, confirm=str(confirm),
+        wait_seconds=wait_seconds))
 
 
 EX_NOT_SCRUBBED = 3  # erased, but deleted plaintext remains in the store's own files
