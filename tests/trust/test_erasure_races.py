@@ -8,8 +8,12 @@ read it before must not write the citizen's plaintext into the read models after
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
 
+import psycopg
 import pytest
 
 from stafet import Ledger
@@ -66,3 +70,34 @@ def test_a_runner_holding_the_key_writes_no_plaintext_after_it_is_deleted(db_url
         _delete_key_only(db_url)
         follower.read_models.catch_up()
         assert RawStore(db_url).rows_containing(MARKER) == {}
+
+
+def test_postgres_table_files_keep_no_erased_rows(pg_schema_url: str) -> None:
+    """A plain VACUUM frees a deleted row's space in the table's file but leaves its bytes
+    there: the read models' plaintext and the deleted key must be gone from the files."""
+    with psycopg.connect(RawStore(pg_schema_url).conninfo, autocommit=True) as conn:
+        try:
+            data_dir = Path(conn.execute("SHOW data_directory").fetchone()[0])
+            readable = os.access(data_dir, os.R_OK)
+        except psycopg.errors.InsufficientPrivilege:
+            readable = False
+    if not readable:
+        pytest.skip("the PostgreSQL server's data files are not readable here")
+    case = _set_up(pg_schema_url)
+    with Ledger(pg_schema_url, read_models=True) as ledger:
+        for n in range(20):
+            ledger.log_note(actor=HOLDER, case_id=case, text=f"Notat {n} {MARKER}")
+        ledger.read_models.catch_up()
+        key = ledger.store.keys.key_for_case(UUID(case))
+        assert key is not None
+        ledger.erase_subject(actor=DPO, subject_ref=REF, reason="Slettefrist", confirm=REF)
+    raw = RawStore(pg_schema_url)
+    with psycopg.connect(raw.conninfo, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")  # every page written out to the files
+        paths = {t: conn.execute("SELECT pg_relation_filepath(%s)",
+                                 (f'"{raw.schema}"."{t}"',)).fetchone()[0] for t in raw.tables()}
+    files = {t: data_dir / path for t, path in paths.items() if path}  # views have no file
+    assert "rm_cases" in files and "stafet_subject_keys" in files
+    found = {t for t, path in files.items() if path.exists()
+             and any(m in path.read_bytes() for m in (MARKER.encode(), b"Forl\xc3\xb8b", key))}
+    assert found == set()

@@ -103,12 +103,12 @@ def scrub(storage: StorageConfig, wait_seconds: float = SCRUB_WAIT_SECONDS,
     """Leave no deleted plaintext behind, and say where some may remain.
 
     SQLite: fold the WAL into the file and rewrite it (VACUUM), checking that the checkpoint
-    completed (an open reader keeps the old pages). PostgreSQL: vacuum the tables that held it,
-    then CHECKPOINT; ``since`` (when the erasure began): transactions older than that keep
-    the old row versions from being vacuumed."""
+    completed (an open reader keeps the old pages). PostgreSQL: rewrite the tables that held
+    it (VACUUM FULL), then CHECKPOINT; ``since`` (when the erasure began): transactions older
+    than that keep the old row versions from being vacuumed."""
     if storage.backend == "sqlite":
         return _scrub_sqlite(storage, wait_seconds)
-    return _scrub_postgres(storage, since)
+    return _scrub_postgres(storage, wait_seconds, since)
 
 
 def _scrub_sqlite(storage: StorageConfig, wait_seconds: float) -> list[Residue]:
@@ -139,20 +139,37 @@ def _scrub_sqlite(storage: StorageConfig, wait_seconds: float) -> list[Residue]:
     return []
 
 
-def _scrub_postgres(storage: StorageConfig, since: datetime | None) -> list[Residue]:
+def _scrub_postgres(storage: StorageConfig, wait_seconds: float,
+                    since: datetime | None) -> list[Residue]:
+    """VACUUM FULL of the tables that held plaintext or the key: a plain VACUUM frees a
+    deleted row's space but leaves its bytes in the table's file until overwritten; FULL
+    rewrites the table into a new file. Snapshots hold only ciphertext: a plain VACUUM."""
     import psycopg
     from psycopg import sql
 
     where = f"PostgreSQL schema {storage.pg_schema}"
     residues: list[Residue] = []
     with psycopg.connect(storage.pg_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET lock_timeout = {}").format(
+            sql.Literal(f"{max(1, int(wait_seconds * 1000))}ms")))
         tables = [r[0] for r in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s AND "
             "(tablename LIKE 'rm\\_%%' OR tablename LIKE '%%snapshots' "
-            "OR tablename IN ('stafet_subject_keys', 'stafet_case_subjects'))",
-            (storage.pg_schema,))]
+            "OR tablename IN ('stafet_subject_keys', 'stafet_case_subjects')) "
+            "ORDER BY tablename", (storage.pg_schema,))]
+        busy = []
         for name in tables:
-            conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(storage.pg_schema, name)))
+            full = sql.SQL("" if name.endswith("snapshots") else "FULL ")
+            try:
+                conn.execute(sql.SQL("VACUUM {}{}").format(
+                    full, sql.Identifier(storage.pg_schema, name)))
+            except psycopg.errors.LockNotAvailable:
+                busy.append(name)
+        if busy:
+            residues.append(Residue(where, f"open transactions held {', '.join(busy)} longer "
+                                    "than the scrub waits, so those tables were not rewritten "
+                                    "and their files keep the deleted rows' bytes; when they "
+                                    "end, run `stafet erase --scrub-only`", in_store=True))
         if since is not None:
             old = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
