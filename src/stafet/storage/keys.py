@@ -96,6 +96,10 @@ class KeyStore:
         self._epoch_seen = self._erasure_epoch()
 
     def _erasure_epoch(self) -> int:
+        if isinstance(self.engine.pool, sa.pool.SingletonThreadPool):
+            # An in-memory store: one connection, perhaps inside the caller's transaction, and
+            # no other process; this KeyStore's own ``erase`` forgets the keys it erases.
+            return self._epoch_seen if hasattr(self, "_epoch_seen") else 0
         with reading(self.engine) as conn:
             return int(conn.execute(sa.select(stafet_erasures.c.epoch)).scalar() or 0)
 
