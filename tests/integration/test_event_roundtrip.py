@@ -170,7 +170,7 @@ def _tell(url: str) -> Told:
         ledger.grant_role(actor="it@kommunen", role="dpo", to=ERASER)
         erased = ledger.erase_subject(actor=ERASER, subject_ref="borger-4711",
                                       reason="Sletning efter anmodning", confirm="borger-4711")
-        assert erased == [other.case_id]
+        assert erased.cases == [other.case_id]
     # The domain's own decision on the same case at the same moment (no command records it).
     erase = EraseCase(actor=ERASER, case_id=other.case_id, reason="Sletning efter anmodning")
     roles = Ledger(url).roles()

@@ -39,7 +39,7 @@ IMAGES.mkdir(parents=True, exist_ok=True)
 # The example adult case (examples/adult-case): who is who.
 PETER = "peter.lund@socialafdelingen-odense"  # holds the baton after the example's May hand-over
 LOUISE = "louise.holm@jobcenter-odense"  # the jobcenter's coordinator, held it before
-CITIZEN = "borger@3c9e41"  # Mads, taking part as the citizen
+CITIZEN = "borger@k7q2m9"  # Mads, taking part as the citizen
 SUBJECT = "borger-3c9e41"  # his pseudonymous reference (never in a URL)
 LEADER = "leder@jobcenter-odense"  # team leader of the jobcenter (a role, not a participant)
 STRANGER = "eva@udenfor"
