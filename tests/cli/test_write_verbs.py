@@ -47,6 +47,8 @@ AGREEMENT = {"command": "agreement.make", "case": "$k", "actor": HOLDER, "text":
              "responsible": SOCIAL, "due_on": soon(30)}
 CONVENE = {"command": "meeting.convene", "case": "$k", "actor": HOLDER, "starts_at": f"{soon(10)}T10:00",
            "place": "Jobcentret", "invited": [SOCIAL], "agenda": ["Status"]}
+# Convened a week ago for yesterday morning: a meeting that can be recorded as held now.
+CONVENED_EARLIER = {**CONVENE, "starts_at": f"{soon(-1)}T10:00", "occurred_at": f"{soon(-7)}T10:00"}
 HELD = {"command": "meeting.hold", "case": "$k", "actor": HOLDER, "meeting_id": "M1",
         "attendees": [SOCIAL], "minutes": "Vi aftalte bostøtte."}
 HAND = {"command": "baton.hand", "case": "$k", "actor": HOLDER, "to": SOCIAL}
@@ -153,11 +155,11 @@ VERBS = [
                           "--agreement", f"{SOCIAL}|{soon(40)}|visitere til bostøtte"],
          ["MeetingHeld", "AgreementMade"],
          lambda c: c["meetings"][0]["status"] == "held"
-         and c["plan"]["agreements"][0]["responsible"] == SOCIAL, setup=(ACCEPT, CONVENE)),
+         and c["plan"]["agreements"][0]["responsible"] == SOCIAL, setup=(ACCEPT, CONVENED_EARLIER)),
     Verb("meeting cancel", ["{case}", "M1", "--reason", "Borgeren er syg"], ["MeetingCancelled"],
          lambda c: c["meetings"][0]["status"] == "cancelled", setup=(CONVENE,)),
     Verb("meeting minutes-sent", ["{case}", "M1"], ["MinutesSent"],
-         lambda c: c["meetings"][0]["minutes_sent"], setup=(CONVENE, HELD)),
+         lambda c: c["meetings"][0]["minutes_sent"], setup=(CONVENED_EARLIER, HELD)),
     Verb("note", ["{case}", "Mads er visiteret til bostøtte fra 1. maj."], ["NoteLogged"],
          lambda c: c["version"] == 4),
     Verb("correct", ["{case}", "2", "--correction", "Bo er fra Socialcenter Vest",

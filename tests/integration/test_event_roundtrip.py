@@ -85,7 +85,9 @@ def story(case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         ("view", {"text": "Jeg vil gerne være smed 🔧", "goal_id": "G1"}),
         ("sectorplan.link", {"kind": "handleplan", "owner": SOCIAL, "system": "DUBU",
                              "reference": "HP-2026-17"}),
-        ("meeting.convene", {"starts_at": "2026-03-10T10:00:00", "place": "Jobcentret, lokale 2",
+        # Convened a week before the story's Monday for that morning: held the same day.
+        ("meeting.convene", {"starts_at": "2026-03-02T08:00:00", "occurred_at": "2026-02-23T09:00",
+                             "place": "Jobcentret, lokale 2",
                              "place_agreed_with_citizen": True, "invited": [SOCIAL, ADDICTION],
                              "agenda": ["Velkomst", "Bolig"], "interpreter_language": "arabisk",
                              "advocate_needed": True}),

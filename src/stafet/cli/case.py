@@ -7,27 +7,23 @@ from dataclasses import asdict
 from datetime import date, datetime
 
 import click
-from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.dates import MOMENT
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
-from stafet.domain.errors import InvalidCommand, cut
+from stafet.domain.errors import InvalidCommand
 from stafet.domain.state import CaseState
-from stafet.domain.values import Moment
 from stafet.projections.queries import CaseFilter
 from stafet.wording import describe
 
-_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
-
 
 def parse_moment(text: str, option: str) -> datetime:
+    """A time flag read by the one parser (``stafet.cli.dates``), its error naming ``option``."""
     try:
-        return _MOMENT.validate_python(text)
-    except ValidationError:
-        raise InvalidCommand(
-            f"{option} '{cut(text)}' is not a time; write it like 2026-05-01T12:00."
-        ) from None
+        return MOMENT.convert(text, None, None)
+    except click.BadParameter as error:
+        raise InvalidCommand(f"{option} {error.message}.") from None
 
 
 @cli.group()

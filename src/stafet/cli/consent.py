@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.cli.dates import DAY
 from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
 
 
@@ -30,7 +31,8 @@ def consent() -> None:
               metavar="RECIPIENT", help="person@org, or @org for a whole organisation. Repeatable.")
 @click.option("--category", "categories", multiple=True, required=True,
               help="An information category, e.g. helbred. Repeatable.")
-@click.option("--expires", "expires_on", metavar="DATE", help="Last day the consent holds.")
+@click.option("--expires", "expires_on", metavar="DATE", type=DAY,
+              help="Last day the consent holds, e.g. 2027-01-12 or 12.1.2027.")
 @click.option("--subject-age", type=int, help="The child's age (youth rules).")
 @write_options
 @pass_ctx

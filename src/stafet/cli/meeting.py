@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
+from stafet.cli.dates import DAY, MEETING_TIME
 from stafet.cli.write import common_of, run, write_options
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import MeetingKind
@@ -25,7 +26,8 @@ def meeting() -> None:
 
 @meeting.command("convene")
 @click.argument("case_ref", metavar="CASE")
-@click.option("--at", "starts_at", required=True, metavar="TIME", help="e.g. 2026-03-06T10:00")
+@click.option("--at", "starts_at", required=True, metavar="TIME", type=MEETING_TIME,
+              help="Date and clock time, e.g. 2026-03-06T10:00 or 6.3.2026 10:00.")
 @click.option("--place", required=True)
 @click.option("--place-agreed", "place_agreed_with_citizen", is_flag=True,
               help="The place was agreed with the citizen.")
@@ -81,7 +83,11 @@ def _agreement(value: str) -> dict[str, str]:
             f"--agreement '{cut(value)}' must be RESPONSIBLE|DUE|TEXT, e.g. "
             "'nina@uu|2026-04-15|afklare optag'."
         )
-    return {"responsible": parts[0], "due_on": parts[1], "text": parts[2]}
+    try:
+        due = DAY.convert(parts[1], None, None)
+    except click.BadParameter as error:
+        raise InvalidCommand(f"--agreement '{cut(value)}': the due date {error.message}.") from None
+    return {"responsible": parts[0], "due_on": due, "text": parts[2]}
 
 
 @meeting.command("hold")

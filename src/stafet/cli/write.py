@@ -10,6 +10,7 @@ import click
 from stafet.application.unit_of_work import CommandResult
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.case import case
+from stafet.cli.dates import MOMENT
 from stafet.cli.render import table
 from stafet.domain.calendar import when
 from stafet.domain.policy import DEFAULT_POLICY
@@ -21,8 +22,9 @@ F = Callable[..., Any]
 def write_options(func: F) -> F:
     """Options every write verb has."""
     func = click.option(
-        "--occurred-at", metavar="TIME",
-        help="When it happened, if not now (business time), e.g. 2026-03-02T09:15. "
+        "--occurred-at", metavar="TIME", type=MOMENT,
+        help="When it happened, if not now (business time), e.g. 2026-03-02T09:15 or "
+        "2.3.2026 09:15. "
         "Copenhagen time unless an offset is given.",
     )(func)
     func = click.option(

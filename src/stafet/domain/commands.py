@@ -22,6 +22,7 @@ from stafet.domain.values import (
     GoalStatus,
     Label,
     MeetingKind,
+    MeetingTime,
     Moment,
     ParticipantKind,
     ParticipantRef,
@@ -311,7 +312,7 @@ class LinkSectorPlan(CaseCommand):
 
 class ConveneMeeting(CaseCommand):
     name = "meeting.convene"
-    starts_at: Moment
+    starts_at: MeetingTime
     place: ShortText
     place_agreed_with_citizen: bool = False
     invited: list[ParticipantRef] = Field(min_length=1)

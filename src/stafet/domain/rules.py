@@ -187,6 +187,34 @@ def require_not_before(at: datetime, earliest: datetime, what: str) -> None:
                "things in the order they happened")
 
 
+# -- meetings in time ------------------------------------------------------------------------
+
+
+def require_meeting_started(meeting_id: str, starts_at: datetime, held_at: datetime) -> None:
+    """A meeting is held (or recorded as held) only once it has started: the one rule for
+    every command that records a meeting as having taken place."""
+    if held_at < starts_at:
+        refuse("meeting.not_started",
+               f"meeting {meeting_id} starts {when(starts_at)}, so it cannot have been held by "
+               f"{when(held_at)}; record it as held once it has taken place")
+
+
+def require_convened_before_start(starts_at: datetime, ctx_at: datetime, backdated: bool,
+                                  policy: Policy) -> None:
+    """A meeting is convened before it starts. Convening one whose time has passed is a
+    record made after the fact, so it must say when the meeting was convened (occurred_at);
+    a few minutes' grace (``Policy.future_skew_minutes``) allows for a meeting starting now."""
+    if starts_at >= ctx_at - timedelta(minutes=policy.future_skew_minutes):
+        return
+    if not backdated:
+        refuse("meeting.in_past",
+               f"the meeting's time {when(starts_at)} has already passed; to record a meeting "
+               "convened earlier, say when it was convened (occurred_at, --occurred-at)")
+    refuse("meeting.in_past",
+           f"the meeting's time {when(starts_at)} is before it was convened ({when(ctx_at)}); "
+           "a meeting is convened before it starts")
+
+
 def a(word: str) -> str:
     """The word with its indefinite article, for refusal sentences: 'an overall', 'a child'."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# COPENHAGEN is the calendar's; re-exported here, where many modules read it.
+from stafet.domain.calendar import COPENHAGEN as COPENHAGEN
+from stafet.domain.calendar import parse_day, parse_moment
 
 SubjectKind = Literal["adult", "child", "family"]
 ParticipantKind = Literal[
@@ -136,7 +137,19 @@ def _day(value: date) -> date:
     return value
 
 
-Day = Annotated[date, AfterValidator(_day)]
+def _written_day(value: object) -> object:
+    return parse_day(value) if isinstance(value, str) else value
+
+
+def _written_moment(value: object) -> object:
+    return parse_moment(value) if isinstance(value, str) else value
+
+
+def _written_meeting_time(value: object) -> object:
+    return parse_moment(value, clock_required=True) if isinstance(value, str) else value
+
+
+Day = Annotated[date, BeforeValidator(_written_day), AfterValidator(_day)]
 """A calendar day (due dates, expiry, periods)."""
 
 
@@ -148,7 +161,11 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Moment = Annotated[datetime, AfterValidator(_aware)]
+Moment = Annotated[datetime, BeforeValidator(_written_moment), AfterValidator(_aware)]
+"""A point in time: ISO or as Danes write it (``calendar.parse_moment``); stored in UTC."""
+
+MeetingTime = Annotated[datetime, BeforeValidator(_written_meeting_time), AfterValidator(_aware)]
+"""When a meeting starts: a Moment that must say the clock time (a bare date is refused)."""
 
 
 def org_of(ref: str) -> str:

@@ -10,7 +10,14 @@ from stafet.domain.decide.context import Context
 from stafet.domain.decide.plan import agreement_made
 from stafet.domain.decide.registry import handles
 from stafet.domain.evolve import evolve
-from stafet.domain.rules import refuse, require_holder, require_known, require_participant
+from stafet.domain.rules import (
+    refuse,
+    require_convened_before_start,
+    require_holder,
+    require_known,
+    require_meeting_started,
+    require_participant,
+)
 from stafet.domain.state import CaseState, Meeting
 
 
@@ -26,6 +33,8 @@ def convene(s: CaseState, c: ConveneMeeting, ctx: Context) -> list[ev.CaseEvent]
     require_holder(s, c.actor, "convene a meeting")
     for ref in c.invited:
         require_participant(s, ref)
+    require_convened_before_start(c.starts_at, ctx.effective_at, c.occurred_at is not None,
+                                  ctx.policy)
     return [
         ctx.event(
             s, ev.MeetingConvened, meeting_id=f"M{len(s.meetings) + 1}", kind=c.kind,
@@ -49,7 +58,8 @@ def change_agenda(s: CaseState, c: ChangeAgenda, ctx: Context) -> list[ev.CaseEv
 @handles(HoldMeeting)
 def hold(s: CaseState, c: HoldMeeting, ctx: Context) -> list[ev.CaseEvent]:
     require_holder(s, c.actor, "record a meeting as held")
-    _convened_meeting(s, c.meeting_id)
+    meeting = _convened_meeting(s, c.meeting_id)
+    require_meeting_started(c.meeting_id, meeting.starts_at, ctx.effective_at)
     for ref in c.attendees:
         require_participant(s, ref)
     held = ctx.event(
