@@ -1,14 +1,13 @@
 """Time that makes sense (issue 17, points 1 and 2), on the domain in memory.
 
-| finding | tests |
-|---|---|
-| `--due 01.03.2027` refused with the internal field name | test_dates_are_read_as_danes_write_them_besides_iso |
-| | test_a_wrong_date_says_how_to_write_it |
-| `--at 2026-12-24` silently became 00:00 | test_a_meeting_time_without_a_clock_time_is_refused |
-| `meeting hold` stored for a meeting convened three days later | test_a_meeting_is_not_held_before_it_starts |
-| `meeting convene --at 2025-12-24T10:00` (in the past) accepted | test_convening_a_meeting_in_the_past_needs_the_time_it_was_convened |
-| | test_a_meeting_is_convened_before_it_starts |
-| `note --occurred-at 2031-01-01` stored (on main: require_not_in_future) | test_a_meeting_held_in_the_future_is_refused |
+- `--due 01.03.2027` refused naming the internal field: dates are read as Danes write them
+  (test_dates_are_read_as_danes_write_them_besides_iso, test_a_wrong_date_says_how_to_write_it);
+- `--at 2026-12-24` silently became 00:00: test_a_meeting_time_without_a_clock_time_is_refused;
+- `meeting hold` stored for a meeting three days ahead: test_a_meeting_is_not_held_before_it_starts;
+- `meeting convene --at 2025-12-24T10:00` (in the past) accepted:
+  test_convening_a_meeting_in_the_past_needs_the_time_it_was_convened,
+  test_a_meeting_is_convened_before_it_starts;
+- `--occurred-at 2031-01-01` (require_not_in_future, on main): test_a_meeting_held_in_the_future_is_refused.
 """
 
 from __future__ import annotations
