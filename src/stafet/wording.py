@@ -83,6 +83,20 @@ SENTENCES: dict[Lang, dict[str, str]] = {
     },
 }
 
+# Issue 17 (undo as events, the baton confirmed): kept together so branches merge cleanly.
+SENTENCES["en"].update({
+    "BatonConfirmed": "stays on as the permanent holder of the baton",
+    "AgreementReopened": "reopened agreement {agreement_id}: {reason}",
+    "MeetingRescheduled": "moved meeting {meeting_id} to {starts_text}{place_text}{reason_text}",
+    "MeetingHoldWithdrawn": "marked meeting {meeting_id} as not held after all: {reason}",
+})
+SENTENCES["da"].update({
+    "BatonConfirmed": "fortsætter som fast stafetholder",
+    "AgreementReopened": "genåbnede aftale {agreement_id}: {reason}",
+    "MeetingRescheduled": "flyttede møde {meeting_id} til den {starts_text}{place_text}{reason_text}",
+    "MeetingHoldWithdrawn": "noterede, at møde {meeting_id} alligevel ikke blev holdt: {reason}",
+})
+
 WORDS: dict[Lang, dict[str, str]] = {
     "en": {
         "citizen": "the citizen", "custody_holder": "the custody holder", "guardian": "the guardian",
@@ -137,6 +151,9 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
         "late_text": words["late"] if d.get("late") else "",
         "due_text": day(getattr(e, "due_on", None), lang),
         "starts_text": when(getattr(e, "starts_at", None), lang),
+        "place_text": (f", {'sted' if lang == 'da' else 'place'}: {d['place']}"
+                       if d.get("place") else ""),
+        "reason_text": f" ({d['reason']})" if d.get("reason") else "",
     }
     template = SENTENCES[lang].get(type(e).__name__, type(e).__name__)
     return _one_line(template.format(**{**d, **extra}), width)
@@ -307,6 +324,27 @@ LABELS: dict[Lang, dict[str, str]] = {
                              "endnu ikke sluppet den.",
     },
 }
+
+
+def details(e: CaseEvent, lang: Lang = "en") -> list[str]:
+    """What a history line leaves out of a meeting: the agenda, minutes and decisions, one
+    labelled line each (issue 17: readable without --json)."""
+    d, label = e.data(), LABELS[lang]
+    out = []
+    if d.get("agenda"):
+        out.append(f"{label['agenda']}: " + "; ".join(
+            f"{n}. {item}" for n, item in enumerate(d["agenda"], start=1)))
+    if d.get("minutes"):
+        out.append(f"{label['minutes']}: {d['minutes']}")
+    if d.get("decisions"):
+        out.append(f"{label['decisions']}: " + "; ".join(d["decisions"]))
+    return out
+
+
+def corrected_marker(positions: list[int], lang: Lang = "en") -> str:
+    """Beside an entry that later entries correct: [corrected, see entry 9]."""
+    return "[" + LABELS[lang]["corrected_see"].format(
+        positions=", ".join(str(p) for p in positions)) + "]"
 
 
 def term(value: object, lang: Lang) -> str:

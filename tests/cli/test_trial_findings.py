@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from stafet import Ledger
+from stafet.cli.case import history_table
 from tests.cli._support import (
     SOCIAL,
     assert_clean_failure,
@@ -108,3 +111,98 @@ def test_a_meeting_in_the_past_needs_occurred_at_and_is_not_held_before_it_start
     assert_clean_failure(early, 1, "meeting M2 starts", "cannot have been held")
     assert stafet(db, "meeting", "hold", case, "M1", "--attendee", SOCIAL, "--minutes", "m").code == 0
     assert [m["status"] for m in show(db, case)["meetings"]] == ["held", "convened"]
+
+
+# -- 3. undo as events; corrections marked in history and show ---------------------------------
+
+
+def test_a_corrected_entry_is_marked_in_the_history_and_show(db: str) -> None:
+    case = _case(db)
+    assert stafet(db, "note", case, "Mødet var den 6. marts").code == 0  # entry 4
+    assert stafet(db, "correct", case, "4", "--correction", "Mødet var den 7. marts",
+                  "--reason", "Forkert dato").code == 0  # entry 5
+    english = stafet(db, "case", "history", case).out.splitlines()
+    (line,) = [x for x in english if x.startswith("4 ")]
+    assert line.endswith("wrote: Mødet var den 6. marts [corrected, see entry 5]"), line
+    danish = stafet(db, "case", "history", case, "--lang", "da").out
+    assert "[rettet, se indførsel 5]" in danish
+    shown = stafet(db, "case", "show", case).out
+    assert "entry 4 corrected by entry 5" in shown and "Mødet var den 7. marts" in shown
+    assert "Forkert dato" in shown
+
+
+def test_a_meeting_wrongly_held_is_undone_and_held_again(db: str) -> None:
+    case = _case(db)
+    past = date.today() - timedelta(days=1)
+    assert stafet(db, "meeting", "convene", case, "--at", f"{_danish(past)} 10:00", "--place", "Rådhuset",
+                  "--invite", SOCIAL, "--item", "Status", "--occurred-at",
+                  f"{(past - timedelta(days=7)).isoformat()}T09:00").code == 0
+    assert stafet(db, "meeting", "hold", case, "M1", "--attendee", SOCIAL, "--minutes", "Forkert").code == 0
+    undone = stafet(db, "meeting", "not-held", case, "M1", "--reason", "Forkert møde")
+    assert undone.code == 0, str(undone)
+    assert show(db, case)["meetings"][0]["status"] == "convened"
+    assert "as not held after all: Forkert møde" in stafet(db, "case", "history", case).out
+
+
+# -- 4. meetings and notes readable -------------------------------------------------------------
+
+
+def _held_meeting(db: str) -> str:
+    case = _case(db)
+    past = date.today() - timedelta(days=1)
+    assert stafet(db, "meeting", "convene", case, "--at", f"{past.isoformat()}T10:00", "--place",
+                  "Jobcentret, lokale 3", "--place-agreed", "--invite", SOCIAL, "--item", "Bolig",
+                  "--item", "Uddannelse", "--interpreter", "arabisk", "--advocate",
+                  "--occurred-at", f"{(past - timedelta(days=7)).isoformat()}T09:00").code == 0
+    due = date.today() + timedelta(days=20)
+    held = stafet(db, "meeting", "hold", case, "M1", "--attendee", SOCIAL, "--minutes",
+                  "Mads vil gerne være tømrer og har brug for en bolig.", "--decision",
+                  "Louise er fortsat stafetholder", "--agreement",
+                  f"{SOCIAL}|{_danish(due)}|visitere til bostøtte")
+    assert held.code == 0, str(held)
+    return case
+
+
+def test_meeting_show_tells_the_whole_meeting(db: str) -> None:
+    case = _held_meeting(db)
+    out = stafet(db, "meeting", "show", case, "m1").out
+    for fragment in ("M1", "coordinating meeting", "[held]", "Jobcentret, lokale 3 (agreed with the "
+                     "citizen)", SOCIAL, "interpreter (arabisk)", "the citizen wants an advocate",
+                     "1. Bolig", "2. Uddannelse", "Mads vil gerne være tømrer og har brug for en bolig.",
+                     "1. Louise er fortsat stafetholder", "A1 bo@socialcenter by",
+                     "visitere til bostøtte"):
+        assert fragment in out, f"{fragment!r} not in\n{out}"
+    data = stafet(db, "--json", "meeting", "show", case, "M1").json
+    assert data["agenda"] == ["Bolig", "Uddannelse"] and data["interpreter_language"] == "arabisk"
+    assert data["decisions"] == ["Louise er fortsat stafetholder"]
+    assert [a["agreement_id"] for a in data["agreements"]] == ["A1"]
+    assert_clean_failure(stafet(db, "meeting", "show", case, "M9"), 2,
+                         "the case has no meeting M9 (its meetings: M1)")
+
+
+def test_case_show_and_history_tell_agenda_minutes_and_decisions(db: str) -> None:
+    case = _held_meeting(db)
+    shown = stafet(db, "case", "show", case).out
+    for fragment in ("1. Bolig", "Mads vil gerne være tømrer", "Louise er fortsat stafetholder",
+                     "interpreter (arabisk)"):
+        assert fragment in shown, f"{fragment!r} not in\n{shown}"
+    told = stafet(db, "case", "history", case).out
+    assert "Agenda: 1. Bolig; 2. Uddannelse" in told
+    assert "Minutes: Mads vil gerne være tømrer og har brug for en bolig." in told
+    assert "Decisions: Louise er fortsat stafetholder" in told
+    assert "Dagsorden: 1. Bolig" in stafet(db, "case", "history", case, "--lang", "da").out
+
+
+def test_a_long_note_is_shown_whole_and_wrapped_to_the_terminal(db: str) -> None:
+    case = _case(db)
+    text = " ".join(f"ord{n}" for n in range(120))  # about 700 characters
+    assert stafet(db, "note", case, text).code == 0
+    piped = stafet(db, "case", "history", case, env={"COLUMNS": None}).out
+    assert text in piped and "…" not in piped  # a pipe or file: whole, on one line
+    with Ledger(db) as ledger:
+        events = ledger.history(UUID(case))
+    wrapped = history_table(events, ["#", "WHEN", "WHO", "WHAT"], "en", width=80).splitlines()
+    assert all(len(line) <= 80 for line in wrapped), "\n".join(wrapped)
+    start = wrapped[0].index("WHAT")
+    assert all(line[:start].strip() == "" for line in wrapped if line.startswith(" "))
+    assert " ".join(" ".join(wrapped).split()).count(text) == 1

@@ -10,12 +10,14 @@ import click
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.dates import MOMENT
+from stafet.cli.meeting_view import meeting_lines, terminal_width
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
 from stafet.domain.errors import InvalidCommand
+from stafet.domain.events import CaseEvent, EntryCorrected
 from stafet.domain.state import CaseState
 from stafet.projections.queries import CaseFilter
-from stafet.wording import describe
+from stafet.wording import corrected_marker, describe, details
 
 
 def parse_moment(text: str, option: str) -> datetime:
@@ -61,7 +63,7 @@ def show(ctx: Ctx, case_ref: str, as_of: str | None) -> None:
     if ctx.as_json:
         ctx.emit_json(case_json(state))
     else:
-        click.echo(render_case(state))
+        click.echo(render_case(state, width=terminal_width()))
 
 
 @case.command("history")
@@ -96,10 +98,8 @@ def history(ctx: Ctx, case_ref: str, lang: str, metadata: bool) -> None:
     if ctx.as_json:
         ctx.emit_json([event_json(e) for e in events])
         return
-    rows = [[str(e.originator_version), when(e.effective_at, language), e.actor,
-             describe(e, lang=language)] for e in events]
     headers = ["#", "HVORNÅR", "HVEM", "HVAD"] if lang == "da" else ["#", "WHEN", "WHO", "WHAT"]
-    click.echo(table(headers, rows))
+    click.echo(history_table(events, headers, language, terminal_width()))
 
 
 @case.command("list")
@@ -128,6 +128,45 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
          r.title] for r in rows]))
 
 
+def corrections_of(events: list[CaseEvent]) -> dict[int, list[int]]:
+    """Position -> the positions of the later entries that correct it."""
+    found: dict[int, list[int]] = {}
+    for e in events:
+        if isinstance(e, EntryCorrected):
+            found.setdefault(e.corrects_position, []).append(e.originator_version)
+    return found
+
+
+def history_table(events: list[CaseEvent], headers: list[str], lang: Lang,
+                  width: int | None) -> str:
+    """The story, one event a row, each text in full: a corrected entry marked beside it, a
+    meeting's agenda, minutes and decisions on lines of their own under it; long texts wrapped
+    to ``width`` under the WHAT column (or whole on one line for a file or a pipe)."""
+    corrected = corrections_of(events)
+    rows, extra = [], {}
+    for e in events:
+        what = describe(e, width=None, lang=lang)
+        if e.originator_version in corrected:
+            what += " " + corrected_marker(corrected[e.originator_version], lang)
+        rows.append([str(e.originator_version), when(e.effective_at, lang), e.actor, what])
+        extra[len(rows)] = details(e, lang)
+    lines = table(headers, rows).splitlines()
+    start = lines[0].index(headers[-1])
+    out = []
+    for n, line in enumerate(lines):
+        out += _wrapped(line[:start], line[start:], start, width)
+        for detail in extra.get(n, []):
+            out += _wrapped(" " * start, "  " + detail, start + 2, width)
+    return "\n".join(out)
+
+
+def _wrapped(prefix: str, text: str, indent: int, width: int | None) -> list[str]:
+    if width is None or len(prefix) + len(text) <= width:
+        return [(prefix + text).rstrip()]
+    lines = textwrap.wrap(text, max(width - len(prefix), 30)) or [""]
+    return [prefix + lines[0], *(" " * indent + line for line in lines[1:])]
+
+
 def _period(starts: date | None, ends: date | None) -> str:
     if starts and ends:
         return f"{day(starts)} – {day(ends)}"
@@ -144,7 +183,7 @@ def _block(rows: list[list[str]], headers: list[str], indent: int) -> str:
     return textwrap.indent(table(headers, rows), pad)
 
 
-def render_case(s: CaseState) -> str:
+def render_case(s: CaseState, width: int | None = None) -> str:
     out: list[str] = []
     add = out.append
     add(f"Case {s.id}  —  {s.title}")
@@ -209,8 +248,14 @@ def render_case(s: CaseState) -> str:
         add("  -")
     add("")
     add("Meetings")
-    add(_block([
-        [m.meeting_id, when(m.starts_at), m.status + (", minutes sent" if m.minutes_sent else ""),
-         m.place] for m in s.meetings.values()
-    ], ["", "WHEN", "STATUS", "PLACE"], indent=2))
+    for m in s.meetings.values():
+        out.extend(meeting_lines(s, m, indent=2, width=width))
+    if not s.meetings:
+        add("  -")
+    if s.corrections:
+        add("")
+        add("Corrections")
+        for fix in s.corrections:
+            add(f"  entry {fix.corrects_position} corrected by entry {fix.position} "
+                f"({when(fix.at)}, {fix.actor}): {fix.correction}  (why: {fix.reason})")
     return "\n".join(out)

@@ -28,7 +28,7 @@ def _reason(error: ValueError) -> str:
     return str(error)
 
 
-class DayType(click.ParamType):
+class DayType(click.ParamType[date]):
     """A calendar day: 2026-03-01, 1.3.2026, 01.03.2026, 1/3-2026."""
 
     name = "date"
@@ -42,7 +42,7 @@ class DayType(click.ParamType):
             self.fail(f"'{cut(str(value))}' {_reason(error)}", param, ctx)
 
 
-class MomentType(click.ParamType):
+class MomentType(click.ParamType[datetime]):
     """A time: 2026-03-06T10:00, 6.3.2026 10:00 (Copenhagen time unless an offset is given).
     ``clock_required``: a bare date is refused (a meeting starts at a time of day)."""
 

@@ -253,6 +253,23 @@ def agreement_cancel(ctx: Ctx, case_ref: str, **kw: Any) -> None:
     run(ctx, "agreement.cancel", case_ref, kw, common)
 
 
+@agreement.command("reopen")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("agreement_id", metavar="AGREEMENT")
+@click.option("--reason", required=True, metavar="TEXT")
+@write_options
+@pass_ctx
+def agreement_reopen(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Reopen a completed or cancelled agreement (closed by mistake, or not done after all).
+
+    \b
+    Example:
+      stafet --as anne@jobcenter agreement reopen 3fa85f A2 --reason "Markeret som udført ved en fejl"
+    """
+    common = common_of(kw)
+    run(ctx, "agreement.reopen", case_ref, kw, common)
+
+
 @cli.command("view")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("text")

@@ -202,7 +202,7 @@ def phase(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def baton() -> None:
-    """Hand, grab, release, decline or withdraw the baton.
+    """Hand, grab, release, decline or withdraw the baton, or confirm a temporary holding.
 
     \b
     Example:
@@ -259,6 +259,14 @@ _baton_verb("baton.release", "release", """Let go of the baton after another hol
     \b
     Example:
       stafet --as anne@jobcenter baton release 3fa85f
+    """, with_reason=False)
+_baton_verb("baton.confirm", "confirm", """Stay on as the permanent holder (you hold it temporarily).
+
+    A temporary holder chosen to stay needs no hand-over: this makes the holding permanent.
+
+    \b
+    Example:
+      stafet --as mette@solsikken baton confirm 3fa85f
     """, with_reason=False)
 _baton_verb("baton.decline", "decline", """Say no to a baton you were offered.
 

@@ -167,6 +167,13 @@ class ReleaseBaton(CaseCommand):
     name = "baton.release"
 
 
+class ConfirmBaton(CaseCommand):
+    """The temporary holder stays: they hold the baton permanently from now on."""
+
+    name = "baton.confirm"
+    note: ShortText | None = None
+
+
 class DeclineBaton(CaseCommand):
     name = "baton.decline"
     reason: ShortText | None = None
@@ -292,6 +299,12 @@ class CancelAgreement(CaseCommand):
     reason: ShortText
 
 
+class ReopenAgreement(CaseCommand):
+    name = "agreement.reopen"
+    agreement_id: EntityId
+    reason: ShortText
+
+
 class RecordCitizenView(CaseCommand):
     name = "view"
     text: Text
@@ -335,6 +348,22 @@ class HoldMeeting(CaseCommand):
     minutes: Text
     decisions: list[ShortText] = []
     agreements: list[AgreementTerms] = []
+
+
+class RescheduleMeeting(CaseCommand):
+    name = "meeting.reschedule"
+    meeting_id: EntityId
+    starts_at: MeetingTime
+    place: ShortText | None = None
+    reason: ShortText | None = None
+
+
+class WithdrawMeetingHeld(CaseCommand):
+    """A meeting wrongly recorded as held is marked as not held: convened again."""
+
+    name = "meeting.not-held"
+    meeting_id: EntityId
+    reason: ShortText
 
 
 class CancelMeeting(CaseCommand):

@@ -144,6 +144,13 @@ class BatonReleased(CaseEvent):
     pass
 
 
+class BatonConfirmed(CaseEvent):
+    """A temporary holder chosen to stay: they now hold the baton permanently (issue 17)."""
+
+    PERSONAL = ("note",)
+    note: str | None = None
+
+
 class BatonDeclined(CaseEvent):
     PERSONAL = ("reason",)
     reason: str | None = None
@@ -263,6 +270,15 @@ class AgreementCancelled(CaseEvent):
     reason: str
 
 
+class AgreementReopened(CaseEvent):
+    """A completed (or cancelled) agreement is open again: it was closed by mistake, or the
+    work is not done after all. The earlier entry stays in the history (issue 17)."""
+
+    PERSONAL = ("reason",)
+    agreement_id: str
+    reason: str
+
+
 class CitizenViewRecorded(CaseEvent):
     PERSONAL = ("text",)
     text: str
@@ -308,6 +324,26 @@ class MeetingHeld(CaseEvent):
     attendees: list[str]
     minutes: str
     decisions: list[str]
+
+
+class MeetingRescheduled(CaseEvent):
+    """A convened meeting moved to another time (and place, if given)."""
+
+    PERSONAL = ("place", "reason")
+    meeting_id: str
+    starts_at: datetime
+    place: str | None = None
+    reason: str | None = None
+
+
+class MeetingHoldWithdrawn(CaseEvent):
+    """A meeting recorded as held that was not: it is convened again, its minutes and
+    decisions no longer count (they stay in the history). Agreements made at it stay; they
+    are entries of their own and are cancelled on their own if they do not hold."""
+
+    PERSONAL = ("reason",)
+    meeting_id: str
+    reason: str
 
 
 class MeetingCancelled(CaseEvent):

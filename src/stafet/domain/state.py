@@ -183,6 +183,19 @@ class Meeting(_Frozen):
     minutes: str | None = None
     decisions: list[str] = []
     minutes_sent: bool = False
+    reschedules: int = 0  # times moved to another time or place (MeetingRescheduled)
+    hold_withdrawn: int = 0  # times a wrong "held" was withdrawn (MeetingHoldWithdrawn)
+
+
+class Correction(_Frozen):
+    """A later entry that corrects an earlier one (the earlier entry itself never changes)."""
+
+    position: int  # the correcting entry
+    corrects_position: int
+    correction: str
+    reason: str
+    actor: str
+    at: datetime
 
 
 class PlanAcceptance(_Frozen):
@@ -219,6 +232,7 @@ class CaseState(_Frozen):
     meetings: dict[str, Meeting] = {}
     closure: Closure | None = None
     holds: list[Hold] = []
+    corrections: list[Correction] = []
     personal_data_erased: bool = False
 
     @property

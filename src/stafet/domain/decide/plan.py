@@ -15,6 +15,7 @@ from stafet.domain.commands import (
     MakeAgreement,
     PlanEffort,
     RecordCitizenView,
+    ReopenAgreement,
     ReviseGoal,
     SetGoal,
     SummarizeSituation,
@@ -177,6 +178,17 @@ def cancel_agreement(s: CaseState, c: CancelAgreement, ctx: Context) -> list[ev.
     agreement = _require_open_agreement(s, c.agreement_id)
     _require_answerable(s, agreement, c.actor, "cancel")
     return [ctx.event(s, ev.AgreementCancelled, agreement_id=c.agreement_id, reason=c.reason)]
+
+
+@handles(ReopenAgreement)
+def reopen_agreement(s: CaseState, c: ReopenAgreement, ctx: Context) -> list[ev.CaseEvent]:
+    agreement = require_known(s.agreements, c.agreement_id, "agreement")
+    if agreement.status not in ("completed", "cancelled"):
+        refuse("agreement.not_closed",
+               f"agreement {c.agreement_id} is {agreement.status}; only a completed or cancelled "
+               "agreement can be reopened")
+    _require_answerable(s, agreement, c.actor, "reopen")
+    return [ctx.event(s, ev.AgreementReopened, agreement_id=c.agreement_id, reason=c.reason)]
 
 
 @handles(RecordCitizenView)
