@@ -206,3 +206,59 @@ def test_a_long_note_is_shown_whole_and_wrapped_to_the_terminal(db: str) -> None
     start = wrapped[0].index("WHAT")
     assert all(line[:start].strip() == "" for line in wrapped if line.startswith(" "))
     assert " ".join(" ".join(wrapped).split()).count(text) == 1
+
+
+# -- 5. baton confirm, close --check, the birth month, who withdrew --------------------------------
+
+
+def test_case_close_check_lists_every_unmet_condition(db: str) -> None:
+    case = _case(db)
+    due = date.today() + timedelta(days=30)
+    assert stafet(db, "agreement", "make", case, "ringe", "--responsible", SOCIAL, "--due",
+                  _danish(due)).code == 0
+    assert stafet(db, "baton", "hand", case, "--to", SOCIAL).code == 0
+    before = len(history(db, case))
+    check = stafet(db, "case", "close", case, "--check", actor=SOCIAL)
+    assert check.code == 1, str(check)
+    assert check.out.splitlines() == [
+        f"{SOCIAL} cannot close case {case[:8]} yet:",
+        "  - only the holder (anne@jobcenter) can close the case",
+        "  - the baton is offered to bo@socialcenter; it must be grabbed, declined or withdrawn "
+        "before you close the case",
+        "  - 1 agreement(s) are still open (A1); complete, cancel or reassign them before closing"]
+    data = stafet(db, "--json", "case", "close", case, "--check")
+    assert [u["code"] for u in data.json["unmet"]] == [
+        "baton.handover_open", "case.open_agreements"]
+    assert stafet(db, "baton", "withdraw", case).code == 0
+    assert stafet(db, "agreement", "complete", case, "A1").code == 0
+    ok = stafet(db, "case", "close", case, "--check")
+    assert ok.code == 0 and "Nothing stands in the way" in ok.out
+    assert len(history(db, case)) == before + 2  # --check stored nothing
+    missing = stafet(db, "case", "close", case)
+    assert_clean_failure(missing, 2, "Missing option '--further-course'")
+
+
+def test_baton_confirm_makes_a_temporary_holder_permanent(db: str) -> None:
+    case = open_case(db, permanent=False)
+    assert show(db, case)["holder_temporary"]
+    done = stafet(db, "baton", "confirm", case)
+    assert done.code == 0 and "BatonConfirmed" in done.out, str(done)
+    assert not show(db, case)["holder_temporary"]
+    assert "(temporary)" not in stafet(db, "baton", "timeline", case).out
+    assert_clean_failure(stafet(db, "baton", "confirm", case), 1, "already holds the baton permanently")
+
+
+def test_birth_month_once_then_consent_without_an_age_and_revoke_by_a_parent(db: str) -> None:
+    case = open_case(db, kind="child")
+    assert stafet(db, "case", "birth-month", case, "5.2009").code == 0
+    given = stafet(db, "consent", "give", case, "--by", "custody_holder:Anna", "--by",
+                   "custody_holder:Bo", "--by", "youth", "--purpose", "Samarbejde om Emma",
+                   "--recipient", "@ppr", "--category", "trivsel")
+    assert given.code == 0, str(given)
+    assert show(db, case)["consents"][0]["subject_age"] >= 16
+    assert stafet(db, "consent", "revoke", case, "C1", "--by", "custody_holder:Bo",
+                  "--reason", "Far trækker sit samtykke").code == 0
+    told = stafet(db, "case", "history", case, "--lang", "da").out
+    assert "fra forældremyndighedsindehaverne Anna og Bo og den unge" in told
+    assert "blev trukket tilbage af forældremyndighedsindehaveren Bo" in told
+    assert "noterede fødselsmåneden for den, forløbet handler om: 2009-05" in told

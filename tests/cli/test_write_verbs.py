@@ -134,6 +134,8 @@ VERBS = [
          lambda c: c["plan"]["agreements"][0]["status"] == "open",
          setup=(ACCEPT, AGREEMENT, {"command": "agreement.complete", "case": "$k", "actor": HOLDER,
                                     "agreement_id": "A1"})),
+    Verb("case birth-month", ["{case}", "5.2010"], ["BirthMonthRecorded"],
+         lambda c: c["subject_birth_month"] == "2010-05"),
     Verb("baton confirm", ["{case}"], ["BatonConfirmed"],
          lambda c: c["holder"] == HOLDER and not c["holder_temporary"],
          base=({**OPEN, "temporary": True}, JOIN, CONSENT)),

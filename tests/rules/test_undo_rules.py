@@ -121,3 +121,87 @@ def test_a_temporary_holder_confirms_the_baton(ledger: DomainLedger) -> None:
     assert not state.baton.temporary and state.baton.holder == HOLDER
     assert not state.holds[-1].temporary and state.holds[-1].until is None
     refused(case, "baton.confirm", "baton.not_temporary", "already holds the baton permanently")
+
+
+# -- 5. closing conditions, the birth month, custody holders ---------------------------------
+
+
+def test_every_unmet_closing_condition_is_listed_and_close_refuses_with_the_first(
+        ledger: DomainLedger) -> None:
+    from stafet.domain.decide.case import unmet_closing_conditions
+
+    case = Scenario(ledger)
+    case.join(SOCIAL)
+    case.accept_plan()
+    case.do("agreement.make", text="Ringe", responsible=SOCIAL, due_on="1.4.2027")
+    case.do("baton.hand", to=SOCIAL)
+    unmet = unmet_closing_conditions(case.state, SOCIAL)
+    assert [r.code for r in unmet] == ["baton.not_holder", "baton.handover_open",
+                                       "case.open_agreements"]
+    assert [r.code for r in unmet_closing_conditions(case.state, HOLDER)] == [
+        "baton.handover_open", "case.open_agreements"]
+    close = {"further_course": "Slut", "follow_up_by": HOLDER}
+    refused(case, "case.close", "baton.handover_open", "offered to bo@socialcenter", **close)
+    case.do("baton.withdraw")
+    refused(case, "case.close", "case.open_agreements", r"1 agreement\(s\) are still open \(A1\)",
+            **close)
+    case.do("agreement.complete", agreement_id="A1")
+    assert unmet_closing_conditions(case.state, HOLDER) == []
+    case.do("case.close", **close)
+    assert [r.code for r in unmet_closing_conditions(case.state, HOLDER)] == ["case.closed"]
+
+
+def test_the_birth_month_is_recorded_once_and_ages_follow_from_it() -> None:
+    clock = Clock(datetime(2026, 5, 1, 9, 0, tzinfo=UTC))  # the youth turns 16 this month
+    case = Scenario(DomainLedger(clock=clock), subject_kind="child")
+    youth = {"given_by": [{"role": "youth"}], "purpose": "skole", "recipients": [SOCIAL],
+             "categories": ["trivsel"]}
+    refused(case, "consent.give", "consent.subject_age", "birth month recorded on the case", **youth)
+    invalid(case, "case.birth-month", "birth_month", birth_month="maj 2010")
+    case.do("case.birth-month", birth_month="5.2010")
+    assert case.state.subject_birth_month == "2010-05"
+    refused(case, "case.birth-month", "case.birth_month", "already recorded", birth_month="2010-05")
+    refused(case, "case.birth-month", "case.birth_month", "lies in the future", birth_month="2026-06")
+    result = case.do("consent.give", **youth)  # 16 from the birth month: the DS rule lets them
+    assert only_event(case, result, "ConsentGiven").data()["subject_age"] == 16
+    refused(case, "consent.give", "consent.youth_rule", "from the age of 15", subject_age=14,
+            **youth)  # the age typed still overrides
+
+
+def test_a_child_consent_from_one_custody_holder_is_flagged_by_policy(ledger: DomainLedger) -> None:
+    from stafet.domain.attention import attention_flags
+    from stafet.domain.policy import DEFAULT_POLICY, Policy
+
+    case = Scenario(ledger, subject_kind="child")
+    case.consent_for(SOCIAL)  # one custody holder
+    case.do("consent.give", given_by=[{"role": "custody_holder", "name": "Mor"},
+                                      {"role": "custody_holder", "name": "Far"}],
+            purpose="skole", recipients=[SOCIAL], categories=["trivsel"])
+    flagged = [f for f in attention_flags(case.state, DEFAULT_POLICY)
+               if f.flag == "consent_one_custody_holder"]
+    assert [(f.key, f.detail) for f in flagged] == [
+        ("C1", "consent C1 (koordinering) is given by 1 of 2 custody holders")]
+    assert not [f for f in attention_flags(case.state, Policy(custody_holders_expected=1))
+                if f.flag == "consent_one_custody_holder"]
+    case.do("consent.revoke", consent_id="C1", revoked_by={"role": "custody_holder", "name": "Far"})
+    assert case.state.consents["C1"].revoked_by is not None
+    assert case.state.consents["C1"].revoked_by.name == "Far"
+    assert not [f for f in attention_flags(case.state, DEFAULT_POLICY)
+                if f.flag == "consent_one_custody_holder"]
+
+
+def test_several_custody_holders_are_named_in_the_plural() -> None:
+    from stafet.wording import describe
+
+    ledger = DomainLedger()
+    case = Scenario(ledger, subject_kind="child")
+    case.do("consent.give", given_by=[{"role": "custody_holder", "name": "Anna"},
+                                      {"role": "custody_holder", "name": "Bo"}],
+            purpose="Samarbejde om Emma", recipients=[SOCIAL], categories=["trivsel"])
+    case.do("consent.revoke", consent_id="C1", revoked_by={"role": "custody_holder", "name": "Bo"})
+    given, revoked = ledger.history(case.case_id)[-2:]
+    assert "fra forældremyndighedsindehaverne Anna og Bo:" in describe(given, lang="da")
+    assert "from the custody holders Anna and Bo:" in describe(given, lang="en")
+    assert describe(revoked, lang="da").endswith(
+        "blev trukket tilbage af forældremyndighedsindehaveren Bo")
+    assert describe(revoked, lang="en").endswith("was withdrawn by the custody holder Bo")

@@ -218,14 +218,17 @@ class CommandVerbs:
         case_id: CaseId,
         consent_id: str,
         reason: str | None = None,
+        revoked_by: c.Giver | None = None,
         **common: Unpack[Common],
     ) -> CommandResult:
+        """``revoked_by``: which of those who gave it withdrew it (role, and name if known)."""
         return self.execute(
             c.RevokeConsent(
                 actor=actor,
                 case_id=self.resolve_case(case_id),
                 consent_id=consent_id,
                 reason=reason,
+                revoked_by=revoked_by,
                 **common,
             )
         )

@@ -140,23 +140,20 @@ def corrections_of(events: list[CaseEvent]) -> dict[int, list[int]]:
 def history_table(events: list[CaseEvent], headers: list[str], lang: Lang,
                   width: int | None) -> str:
     """The story, one event a row, each text in full: a corrected entry marked beside it, a
-    meeting's agenda, minutes and decisions on lines of their own under it; long texts wrapped
-    to ``width`` under the WHAT column (or whole on one line for a file or a pipe)."""
+    meeting's agenda, minutes and decisions after its sentence; long texts wrapped to ``width``
+    under the WHAT column (or whole on one line an event, for a file or a pipe)."""
     corrected = corrections_of(events)
-    rows, extra = [], {}
+    rows = []
     for e in events:
-        what = describe(e, width=None, lang=lang)
+        what = " — ".join([describe(e, width=None, lang=lang), *details(e, lang)])
         if e.originator_version in corrected:
             what += " " + corrected_marker(corrected[e.originator_version], lang)
         rows.append([str(e.originator_version), when(e.effective_at, lang), e.actor, what])
-        extra[len(rows)] = details(e, lang)
     lines = table(headers, rows).splitlines()
     start = lines[0].index(headers[-1])
     out = []
-    for n, line in enumerate(lines):
+    for line in lines:
         out += _wrapped(line[:start], line[start:], start, width)
-        for detail in extra.get(n, []):
-            out += _wrapped(" " * start, "  " + detail, start + 2, width)
     return "\n".join(out)
 
 
@@ -248,10 +245,15 @@ def render_case(s: CaseState, width: int | None = None) -> str:
         add("  -")
     add("")
     add("Meetings")
-    for m in s.meetings.values():
-        out.extend(meeting_lines(s, m, indent=2, width=width))
-    if not s.meetings:
-        add("  -")
+    add(_block([
+        [m.meeting_id, when(m.starts_at), m.status + (", minutes sent" if m.minutes_sent else ""),
+         m.place] for m in s.meetings.values()
+    ], ["", "WHEN", "STATUS", "PLACE"], indent=2))
+    if s.meetings:
+        add("")
+        add("Meetings in full (agenda, minutes, decisions; also `stafet meeting show CASE M1`)")
+        for m in s.meetings.values():
+            out.extend(meeting_lines(s, m, indent=2, width=width))
     if s.corrections:
         add("")
         add("Corrections")

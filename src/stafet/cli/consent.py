@@ -33,7 +33,8 @@ def consent() -> None:
               help="An information category, e.g. helbred. Repeatable.")
 @click.option("--expires", "expires_on", metavar="DATE", type=DAY,
               help="Last day the consent holds, e.g. 2027-01-12 or 12.1.2027.")
-@click.option("--subject-age", type=int, help="The child's age (youth rules).")
+@click.option("--subject-age", type=int, help="The child's age (youth rules); by default "
+              "worked out from the birth month on the case (stafet case birth-month).")
 @write_options
 @pass_ctx
 def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
@@ -57,17 +58,22 @@ def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
 @click.argument("case_ref", metavar="CASE")
 @click.argument("consent_id", metavar="CONSENT")
 @click.option("--reason", metavar="TEXT")
+@click.option("--by", "revoked_by", metavar="ROLE[:NAME]",
+              help=f"Who withdrew it ({GIVER_ROLES}), optionally with their name, e.g. "
+              "custody_holder:Far.")
 @write_options
 @pass_ctx
-def consent_revoke(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+def consent_revoke(ctx: Ctx, case_ref: str, revoked_by: str | None, **kw: Any) -> None:
     """Record that a consent was revoked: sharing stops, the history stays.
 
     \b
     Example:
       stafet --as anne@jobcenter consent revoke 3fa85f C1 --reason "Trukket tilbage af borgeren"
+      stafet --as anne@jobcenter consent revoke 3fa85f C2 --by custody_holder:Far
     """
     common = common_of(kw)
-    run(ctx, "consent.revoke", case_ref, kw, common)
+    by = givers((revoked_by,))[0] if revoked_by else None
+    run(ctx, "consent.revoke", case_ref, {**kw, "revoked_by": by}, common)
 
 
 @cli.command("share")

@@ -26,7 +26,7 @@ def meeting_json(s: CaseState, m: Meeting) -> dict[str, Any]:
 
 
 def _field(label: str, text: str, indent: int, width: int | None) -> list[str]:
-    head = f"{label + ':':<11} "
+    head = f"{label + ':' if label else '':<11} "
     pad = " " * indent
     if width is None:
         return [pad + head + text]

@@ -28,7 +28,8 @@ def plan() -> None:
 @plan.command("accept")
 @click.argument("case_ref", metavar="CASE")
 @click.option("--by", "accepted_by", multiple=True, required=True, metavar="ROLE", help=GIVER_HELP)
-@click.option("--subject-age", type=int, help="The child's age, when a youth accepts.")
+@click.option("--subject-age", type=int, help="The child's age, when a youth accepts; by "
+              "default worked out from the birth month on the case (stafet case birth-month).")
 @click.option("--note", metavar="TEXT")
 @write_options
 @pass_ctx

@@ -45,7 +45,8 @@ def entities_of(e: ev.CaseEvent) -> list[EntityKey]:
         case (ev.BatonHanded() | ev.BatonGrabbed() | ev.BatonReleased() | ev.BatonDeclined()
               | ev.HandoverWithdrawn() | ev.CaseReopened() | ev.BatonConfirmed()):
             return [("plan", ""), ("team", "")]
-        case ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased():
+        case (ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased()
+              | ev.BirthMonthRecorded()):
             return [("plan", "")]
         case ev.ConsentGiven() | ev.ConsentRevoked():
             return [("consent", e.consent_id)]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import (
+    BirthMonth,
     CommandId,
     Day,
     EffortStatus,
@@ -132,6 +133,11 @@ class LeaveCase(CaseCommand):
     reason: ShortText | None = None
 
 
+class RecordBirthMonth(CaseCommand):
+    name = "case.birth-month"
+    birth_month: BirthMonth
+
+
 class CloseCase(CaseCommand):
     name = "case.close"
     further_course: Text
@@ -201,6 +207,7 @@ class RevokeConsent(CaseCommand):
     name = "consent.revoke"
     consent_id: EntityId
     reason: ShortText | None = None
+    revoked_by: Giver | None = None
 
 
 class ShareInformation(CaseCommand):

@@ -94,6 +94,14 @@ class CaseOpened(CaseEvent):
     temporary: bool
 
 
+class BirthMonthRecorded(CaseEvent):
+    """The youth's birth month, recorded once on the case: their age for the consent and
+    acceptance rules follows from it (issue 17). Personal data, sealed with their key."""
+
+    PERSONAL = ("birth_month",)
+    birth_month: str
+
+
 class CaseClosed(CaseEvent):
     PERSONAL = ("further_course",)
     further_course: str
@@ -177,9 +185,10 @@ class ConsentGiven(CaseEvent):
 
 
 class ConsentRevoked(CaseEvent):
-    PERSONAL = ("reason",)
+    PERSONAL = ("reason", "revoked_by.name")
     consent_id: str
     reason: str | None = None
+    revoked_by: ConsentGiver | None = None  # which of those who gave it withdrew it (issue 17)
 
 
 class InformationShared(CaseEvent):

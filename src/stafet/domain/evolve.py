@@ -105,6 +105,11 @@ def _(e: ev.CaseReopened, s: CaseState) -> dict[str, Any]:
 
 
 @_apply.register
+def _(e: ev.BirthMonthRecorded, s: CaseState) -> dict[str, Any]:
+    return {"subject_birth_month": e.birth_month}
+
+
+@_apply.register
 def _(e: ev.PhaseChanged, s: CaseState) -> dict[str, Any]:
     return {"phase": e.phase}
 
@@ -177,7 +182,7 @@ def _(e: ev.ConsentGiven, s: CaseState) -> dict[str, Any]:
 @_apply.register
 def _(e: ev.ConsentRevoked, s: CaseState) -> dict[str, Any]:
     revoked = s.consents[e.consent_id].model_copy(
-        update={"revoked_at": e.effective_at, "revoke_reason": e.reason}
+        update={"revoked_at": e.effective_at, "revoke_reason": e.reason, "revoked_by": e.revoked_by}
     )
     return {"consents": _put(s.consents, e.consent_id, revoked)}
 

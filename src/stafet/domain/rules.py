@@ -10,7 +10,7 @@ from stafet.domain.calendar import when
 from stafet.domain.errors import NotAllowed, RuleViolation
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState, Consent, Participant
-from stafet.domain.values import BATON_KINDS, local_date, recipient_covers
+from stafet.domain.values import BATON_KINDS, age_in, local_date, recipient_covers
 
 T = TypeVar("T")
 
@@ -102,6 +102,14 @@ def require_known(items: Mapping[str, T], item_id: str, what: str) -> T:
 # -- who may consent (SPEC §6) --------------------------------------------------------------
 
 
+def subject_age(state: CaseState, given: int | None, on: date) -> int | None:
+    """The youth's age for the consent rules: as typed (an override), else from the birth month
+    recorded on the case, else unknown."""
+    if given is not None or state.subject_birth_month is None:
+        return given
+    return age_in(state.subject_birth_month, on)
+
+
 def check_givers(
     state: CaseState, roles: Iterable[str], subject_age: int | None, policy: Policy
 ) -> None:
@@ -138,7 +146,8 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
             "youth in their own right",
         )
     if "youth" in roles and age is None:
-        refuse("consent.subject_age", "a youth consenting must have their age given (subject_age)")
+        refuse("consent.subject_age", "a youth consenting must have their age given (subject_age, "
+               "or the birth month recorded on the case)")
     custody = bool(roles & {"custody_holder", "guardian"})
     if policy.youth_consent_rule == "ds":
         if custody:
@@ -153,8 +162,8 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
     if age is None:
         refuse(
             "consent.subject_age",
-            "the strict youth rule (Barnets Lov § 110) needs the child's age (subject_age) "
-            "to decide who must consent",
+            "the strict youth rule (Barnets Lov § 110) needs the child's age (subject_age, or "
+            "the birth month recorded on the case) to decide who must consent",
         )
     if not custody:
         refuse(

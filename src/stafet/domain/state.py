@@ -110,6 +110,7 @@ class Consent(_Frozen):
     given_at: datetime
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
+    revoked_by: ConsentGiver | None = None
 
 
 class Goal(_Frozen):
@@ -216,6 +217,7 @@ class CaseState(_Frozen):
     subject_ref: str
     subject_kind: SubjectKind
     title: str
+    subject_birth_month: str | None = None  # 'YYYY-MM', a child's case (BirthMonthRecorded)
     status: Literal["open", "closed"] = "open"
     phase: int = 1
     opened_at: datetime

@@ -29,6 +29,7 @@ from stafet.domain.rules import (
     require_known,
     require_participant,
     require_plan_accepted,
+    subject_age,
 )
 from stafet.domain.state import Agreement, CaseState
 
@@ -40,7 +41,8 @@ PARENT_LEVEL = {"overall": None, "sub": "overall", "progression": "sub"}
 def accept(s: CaseState, c: AcceptPlan, ctx: Context) -> list[ev.CaseEvent]:
     if s.plan_acceptance is not None:
         refuse("plan.accepted", "the plan has already been accepted")
-    check_givers(s, (g.role for g in c.accepted_by), c.subject_age, ctx.policy)
+    check_givers(s, (g.role for g in c.accepted_by), subject_age(s, c.subject_age, ctx.today),
+                 ctx.policy)
     givers = [ev.ConsentGiver(role=g.role, name=g.name) for g in c.accepted_by]
     return [ctx.event(s, ev.PlanAccepted, accepted_by=givers, note=c.note)]
 
