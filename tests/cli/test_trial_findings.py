@@ -262,3 +262,15 @@ def test_birth_month_once_then_consent_without_an_age_and_revoke_by_a_parent(db:
     assert "fra forældremyndighedsindehaverne Anna og Bo og den unge" in told
     assert "blev trukket tilbage af forældremyndighedsindehaveren Bo" in told
     assert "noterede fødselsmåneden for den, forløbet handler om: 2009-05" in told
+
+
+def test_a_consent_from_one_of_two_custody_holders_is_noted_and_flagged(db: str) -> None:
+    case = open_case(db, kind="child")
+    one = stafet(db, "consent", "give", case, "--by", "custody_holder:Anna", "--purpose", "skole",
+                 "--recipient", "@ppr", "--category", "trivsel")
+    assert one.code == 0, str(one)
+    assert "given by 1 of 2 custody holders" in one.err
+    both = stafet(db, "consent", "give", case, "--by", "custody_holder:Anna", "--by",
+                  "custody_holder:Bo", "--purpose", "skole", "--recipient", "@ppr",
+                  "--category", "trivsel")
+    assert both.code == 0 and both.err == "", str(both)

@@ -48,10 +48,17 @@ def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
           --category trivsel --category sprog --expires 2027-01-12
     """
     common = common_of(kw)
+    who = givers(given_by)
     run(ctx, "consent.give", case_ref, {
-        **kw, "given_by": givers(given_by), "recipients": list(recipients),
+        **kw, "given_by": who, "recipients": list(recipients),
         "categories": list(categories),
     }, common)
+    roles = [g["role"] for g in who]
+    expected = ctx.policy().custody_holders_expected
+    if 0 < roles.count("custody_holder") < expected and "guardian" not in roles:
+        click.echo(f"Note: the consent is given by {roles.count('custody_holder')} of {expected} "
+                   "custody holders; it is flagged (consent_one_custody_holder) until the other's "
+                   "consent is recorded too.", err=True)
 
 
 @consent.command("revoke")

@@ -77,9 +77,10 @@ def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
 
 
 def _one_custody_holder(s: CaseState, policy: Policy) -> list[Flag]:
-    """A child's active consent given by fewer custody holders than the policy expects (and no
-    guardian): usually both parents hold custody, so the other's consent is missing (issue 17)."""
-    if s.subject_kind != "child":
+    """A child's (or family's) active consent given by fewer custody holders than the policy
+    expects (and no guardian): usually both parents hold custody, so the other's consent is
+    missing (issue 17)."""
+    if s.subject_kind == "adult":
         return []
     flags = []
     for c in s.consents.values():
