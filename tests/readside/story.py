@@ -330,7 +330,7 @@ EVERY_TABLE: list[tuple[str, int, int, bool]] = [
     ("agreement.complete", 0, 0, False),
     ("view", 0, 1, False),
     ("sectorplan.link", 0, 1, False),
-    ("meeting.convene", 0, 4, True),
+    ("meeting.convene", 0, 20, True),  # starts in an hour (held once it has started)
     ("meeting.agenda", 0, 0, False),
     ("meeting.hold", 0, 2, False),
     ("meeting.minutes-sent", 0, 0, False),
