@@ -59,8 +59,7 @@ def story(case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         ("case.join", {"participant": VOLUNTEER, "kind": "volunteer"}),
         ("case.leave", {"actor": VOLUNTEER, "participant": VOLUNTEER, "reason": "Flytter"}),
         ("baton.confirm", {"note": "Anne fortsætter som stafetholder"}),
-        # (one entry more keeps the snapshot test's parity: meeting.hold stores two events)
-        ("note", {"text": "Anne bliver koordinerende sagsbehandler."}),
+        ("case.birth-month", {"birth_month": "4.1987"}),
         ("phase", {"phase": 2, "reason": "Planen skal i gang"}),
         ("consent.give", {"given_by": [{"role": "citizen", "name": CITIZEN_NAME}],
                           "purpose": "koordinering af forløbet", "recipients": [SOCIAL],
