@@ -377,6 +377,13 @@ def corrected_marker(positions: list[int], lang: Lang = "en") -> str:
         positions=", ".join(str(p) for p in positions)) + "]"
 
 
+def withdrawn_marker(position: int, lang: Lang = "en") -> str:
+    """Beside a meeting recorded as held that a later entry says was not: [not held after all,
+    see entry 10]."""
+    text = "alligevel ikke holdt, se indførsel" if lang == "da" else "not held after all, see entry"
+    return f"[{text} {position}]"
+
+
 def term(value: object, lang: Lang) -> str:
     """A field's value (a status, a kind, a level) as a word people read."""
     key = str(value)

@@ -5,6 +5,7 @@ Each test reproduces a finding: it failed before the fix and passes now.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -141,7 +142,10 @@ def test_a_meeting_wrongly_held_is_undone_and_held_again(db: str) -> None:
     undone = stafet(db, "meeting", "not-held", case, "M1", "--reason", "Forkert møde")
     assert undone.code == 0, str(undone)
     assert show(db, case)["meetings"][0]["status"] == "convened"
-    assert "as not held after all: Forkert møde" in stafet(db, "case", "history", case).out
+    told = stafet(db, "case", "history", case).out.splitlines()
+    assert any(line.endswith("marked meeting M1 as not held after all: Forkert møde") for line in told)
+    (held,) = [line for line in told if "  held meeting M1" in line]
+    assert held.endswith("— Minutes: Forkert [not held after all, see entry 6]"), held
 
 
 # -- 4. meetings and notes readable -------------------------------------------------------------
@@ -227,7 +231,7 @@ def test_case_close_check_lists_every_unmet_condition(db: str) -> None:
         "before you close the case",
         "  - 1 agreement(s) are still open (A1); complete, cancel or reassign them before closing"]
     data = stafet(db, "--json", "case", "close", case, "--check")
-    assert [u["code"] for u in data.json["unmet"]] == [
+    assert data.code == 1 and [u["code"] for u in json.loads(data.out)["unmet"]] == [
         "baton.handover_open", "case.open_agreements"]
     assert stafet(db, "baton", "withdraw", case).code == 0
     assert stafet(db, "agreement", "complete", case, "A1").code == 0

@@ -14,10 +14,10 @@ from stafet.cli.meeting_view import meeting_lines, terminal_width
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
 from stafet.domain.errors import InvalidCommand
-from stafet.domain.events import CaseEvent, EntryCorrected
+from stafet.domain.events import CaseEvent, EntryCorrected, MeetingHeld, MeetingHoldWithdrawn
 from stafet.domain.state import CaseState
 from stafet.projections.queries import CaseFilter
-from stafet.wording import corrected_marker, describe, details
+from stafet.wording import corrected_marker, describe, details, withdrawn_marker
 
 
 def parse_moment(text: str, option: str) -> datetime:
@@ -137,17 +137,32 @@ def corrections_of(events: list[CaseEvent]) -> dict[int, list[int]]:
     return found
 
 
+def withdrawals_of(events: list[CaseEvent]) -> dict[int, int]:
+    """Position of a MeetingHeld -> the position of the entry that says it was not held."""
+    held: dict[str, int] = {}
+    found: dict[int, int] = {}
+    for e in events:
+        if isinstance(e, MeetingHeld):
+            held[e.meeting_id] = e.originator_version
+        elif isinstance(e, MeetingHoldWithdrawn) and e.meeting_id in held:
+            found[held.pop(e.meeting_id)] = e.originator_version
+    return found
+
+
 def history_table(events: list[CaseEvent], headers: list[str], lang: Lang,
                   width: int | None) -> str:
     """The story, one event a row, each text in full: a corrected entry marked beside it, a
     meeting's agenda, minutes and decisions after its sentence; long texts wrapped to ``width``
     under the WHAT column (or whole on one line an event, for a file or a pipe)."""
     corrected = corrections_of(events)
+    withdrawn = withdrawals_of(events)
     rows = []
     for e in events:
         what = " — ".join([describe(e, width=None, lang=lang), *details(e, lang)])
         if e.originator_version in corrected:
             what += " " + corrected_marker(corrected[e.originator_version], lang)
+        if e.originator_version in withdrawn:
+            what += " " + withdrawn_marker(withdrawn[e.originator_version], lang)
         rows.append([str(e.originator_version), when(e.effective_at, lang), e.actor, what])
     lines = table(headers, rows).splitlines()
     start = lines[0].index(headers[-1])
