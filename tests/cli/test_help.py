@@ -51,6 +51,8 @@ READ_AND_OTHER_VERBS = {
     "roles revoke", "roles list",
     # tests/documents runs these against real stores
     "report", "meeting doc",
+    # tests/cli/test_trial_findings.py
+    "meeting show",
 }
 
 

@@ -90,8 +90,10 @@ def test_meeting_doc_is_one_document_through_the_meeting_s_life(
         ledger.run("case.join", {"actor": HOLDER, "case_id": cid, "participant": "bo@socialcenter",
                                  "kind": "authority"})
         ledger.run("meeting.convene", {
-            "actor": HOLDER, "case_id": cid, "starts_at": f"{soon(10)}T10:00",
-            "place": "Jobcentret, lokale 3", "invited": ["bo@socialcenter"],
+            # convened a week ago for yesterday: recorded as held below, after it took place
+            "actor": HOLDER, "case_id": cid, "starts_at": f"{soon(-1)}T10:00",
+            "occurred_at": f"{soon(-7)}T10:00", "place": "Jobcentret, lokale 3",
+            "invited": ["bo@socialcenter"],
             "agenda": ["Status på bolig", "Aftaler"], "interpreter_language": "arabisk"})
     code, before, err = read(db, HOLDER, "meeting", "doc", cid[:8], "M1")
     assert code == 0, err

@@ -77,7 +77,9 @@ def build_case(ledger: Ledger, subject_ref: str, marker: str) -> UUID:
        reference=f"HP-{marker}")
     do("share", recipient=SOCIAL, purpose="koordinering", categories=["helbred"],
        description=f"Helbredsattest om {marker}")
-    do("meeting.convene", starts_at=(datetime.now(UTC) + timedelta(days=10)).isoformat(),
+    # convened a week ago for yesterday, so it can be recorded as held now
+    do("meeting.convene", starts_at=(datetime.now(UTC) - timedelta(days=1)).isoformat(),
+       occurred_at=(datetime.now(UTC) - timedelta(days=7)).isoformat(),
        place=f"Mødelokale {marker}", invited=[SOCIAL], agenda=[f"Punkt om {marker}"])
     do("meeting.agenda", meeting_id="M1", agenda=[f"Nyt punkt om {marker}"])
     do("meeting.hold", meeting_id="M1", attendees=[SOCIAL], minutes=f"Referat: {marker}",

@@ -43,9 +43,10 @@ def entities_of(e: ev.CaseEvent) -> list[EntityKey]:
         case ev.ParticipantLeft():
             return [("team", ""), ("participant", e.ref)]
         case (ev.BatonHanded() | ev.BatonGrabbed() | ev.BatonReleased() | ev.BatonDeclined()
-              | ev.HandoverWithdrawn() | ev.CaseReopened()):
+              | ev.HandoverWithdrawn() | ev.CaseReopened() | ev.BatonConfirmed()):
             return [("plan", ""), ("team", "")]
-        case ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased():
+        case (ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased()
+              | ev.BirthMonthRecorded()):
             return [("plan", "")]
         case ev.ConsentGiven() | ev.ConsentRevoked():
             return [("consent", e.consent_id)]
@@ -63,10 +64,11 @@ def entities_of(e: ev.CaseEvent) -> list[EntityKey]:
         case ev.AgreementMade():
             replaced = [("agreement", e.replaces)] if e.replaces else []
             return [("plan", ""), ("agreement", e.agreement_id), *replaced]
-        case ev.AgreementCompleted() | ev.AgreementCancelled():
+        case ev.AgreementCompleted() | ev.AgreementCancelled() | ev.AgreementReopened():
             return [("agreement", e.agreement_id)]
         case (ev.MeetingConvened() | ev.MeetingAgendaChanged() | ev.MeetingHeld()
-              | ev.MeetingCancelled() | ev.MinutesSent()):
+              | ev.MeetingCancelled() | ev.MinutesSent() | ev.MeetingRescheduled()
+              | ev.MeetingHoldWithdrawn()):
             return [("meeting", e.meeting_id)]
         case ev.NoteLogged():
             return [("note", str(e.originator_version))]

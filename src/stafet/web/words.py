@@ -231,6 +231,7 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "exchange_open": "Overdragelse står åben",
         "consent_expiring": "Samtykke udløber snart",
         "caseload": "Sagsstamme over grænsen",
+        "consent_one_custody_holder": "Samtykke fra kun én forældremyndighedsindehaver",
     },
     "en": {
         "temporary_holder": "Temporary holder for too long",
@@ -240,6 +241,7 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "exchange_open": "Hand-over left open",
         "consent_expiring": "Consent expiring soon",
         "caseload": "Caseload over the limit",
+        "consent_one_custody_holder": "Consent from only one custody holder",
     },
 }
 
