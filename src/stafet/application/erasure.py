@@ -53,4 +53,10 @@ def erase_subject(ledger: Ledger, actor: str, subject_ref: str, reason: str) -> 
     scrub(store.storage)
     if ledger.read_models.storage is not store.storage:
         scrub(ledger.read_models.storage)
+    # Operations (issue 19): the erasure also goes to the register kept outside the database,
+    # so a restore of an older backup re-applies it (stafet.storage.erasure_register).
+    from stafet.storage import erasure_register
+
+    erasure_register.record(store.storage, store.keys.subject_id(subject_ref), cases,
+                            store.head(), ledger.clock())
     return cases
