@@ -153,10 +153,13 @@ def doctor_cmd(ctx: Ctx, folder: Path | None, max_lag: int, max_age: float) -> N
     """
     from stafet.ledger import Ledger
     from stafet.storage.health import FAIL, Limits, run_all
+    from stafet.storage.url import parse_db_url
 
-    checks = run_all(lambda: Ledger(ctx.db, policy=ctx.policy(), read_models=False,
-                                    read_models_url=ctx.read_db),
-                     folder, Limits(max_lag=max_lag, max_checkpoint_age_hours=max_age))
+    def open_ledger() -> Ledger:
+        return Ledger(ctx.db, policy=ctx.policy(), read_models=False, read_models_url=ctx.read_db)
+
+    checks = run_all(parse_db_url(ctx.db), open_ledger, folder,
+                     Limits(max_lag=max_lag, max_checkpoint_age_hours=max_age))
     failed = any(c.status == FAIL for c in checks)
     if ctx.as_json:
         ctx.emit_json({"ok": not failed, "checks": [c.as_json() for c in checks]})

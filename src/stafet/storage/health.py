@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from stafet.domain.administration import ADMINISTRATION_ID
 from stafet.storage.engine import reading
+from stafet.storage.url import StorageConfig
 
 if TYPE_CHECKING:
     from stafet.ledger import Ledger
@@ -185,13 +186,14 @@ def erasure_register(ledger: Ledger, folder: Path | None) -> Check:
                  len(erasures))
 
 
-def run_all(open_ledger: Callable[[], Ledger], folder: Path | None,
+def run_all(storage: StorageConfig, open_ledger: Callable[[], Ledger], folder: Path | None,
             limits: Limits) -> list[Check]:
-    """Every check; a store that cannot be opened is the first (and only) failure."""
+    """Every check; a store that cannot be opened fails the first (and only the schema's
+    version is looked at then: a store newer than the code is refused when opened)."""
     try:
         ledger = open_ledger()
     except Exception as error:
-        return [Check("store", FAIL, _sentence(error))]
+        return [Check("store", FAIL, _sentence(error)), *_schema_alone(storage)]
     try:
         found = [Check("store", OK, f"{ledger.storage.display_url} reachable, "
                        f"{ledger.head():,} events")]
@@ -203,6 +205,28 @@ def run_all(open_ledger: Callable[[], Ledger], folder: Path | None,
         return found
     finally:
         ledger.close()
+
+
+def _schema_alone(storage: StorageConfig) -> list[Check]:
+    from stafet.storage.engine import sql_engine
+    from stafet.storage.migrations import state
+
+    if storage.sqlite_path is not None and not Path(storage.sqlite_path).is_file():
+        return []
+    engine = sql_engine(storage)
+    try:
+        found = state(engine)
+    except Exception:
+        return []
+    finally:
+        engine.dispose()
+    if found.newer:
+        return [Check("schema", FAIL, f"version {found.stored}, newer than this stafet "
+                      f"({found.current}): run the release that upgraded it", found.stored)]
+    if found.pending:
+        return [Check("schema", WARN, f"version {found.stored} of {found.current}: run "
+                      "stafet upgrade", found.stored)]
+    return []
 
 
 def _sentence(error: BaseException) -> str:
