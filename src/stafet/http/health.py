@@ -20,7 +20,7 @@ import logging
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -51,7 +51,8 @@ class Metrics:
             ["method", "route"], registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.refused_reads = Counter(
-            "stafet_refused_reads", "Reads the authorisation policy refused (403), by route.",
+            "stafet_refused_reads", "Reads the authorisation policy refused with 403, by route "
+            "(a stranger's read of a case answers 404: see stafet_refused_access_last_day).",
             ["route"], registry=self.registry)
         self.feed_clients = Gauge(
             "stafet_feed_clients", "Clients following the live feed now.",
@@ -59,6 +60,11 @@ class Metrics:
         self.lag = Gauge(
             "stafet_projection_lag_events", "Events the read models are behind the log, by "
             "projection (read when scraped).", ["projection"], registry=self.registry)
+        self.refused_recent = Gauge(
+            "stafet_refused_access_last_day", "Reads and writes refused in the last 24 hours, "
+            "by action, from the access log (all processes on the store, the command line's "
+            "too; a stranger's read answered 404 is among them).", ["action"],
+            registry=self.registry)
         self.head = Gauge("stafet_log_events", "The log's newest position (read when scraped).",
                           registry=self.registry)
 
@@ -176,8 +182,24 @@ def _read_gauges(services: Services, metrics: Metrics) -> None:
         for status in ledger.read_models.status():
             metrics.lag.labels(status.name).set(status.lag)
         metrics.head.set(ledger.head())
+        metrics.refused_recent.clear()
+        for action, count in _refused_last_day(ledger):
+            metrics.refused_recent.labels(action).set(count)
     except Exception:
         logging.getLogger("stafet").warning("metrics: the database could not be read")
+
+
+def _refused_last_day(ledger: Any) -> list[tuple[str, int]]:
+    import sqlalchemy as sa
+
+    from stafet.storage.access import stafet_access_log as log
+    from stafet.storage.engine import reading
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    with reading(ledger.store.sql) as conn:
+        return [(str(a), int(n)) for a, n in conn.execute(
+            sa.select(log.c.action, sa.func.count()).where(
+                log.c.at >= since, log.c.outcome == "refused").group_by(log.c.action))]
 
 
 class JsonLines(logging.Formatter):
