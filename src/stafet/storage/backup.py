@@ -335,7 +335,11 @@ def _note(storage: StorageConfig, restored: Restored, folder: Path | None,
     from stafet.storage.side_tables import current_pepper, pepper_fingerprint
     from stafet.storage.verify import verify
 
-    key, _ = checkpoint_key(storage, key_file)
+    try:
+        key, _ = checkpoint_key(storage, key_file)
+    except InvalidCommand as error:
+        raise InvalidCommand(f"the store is restored and the erasures re-applied, but no restore "
+                             f"note was kept in {folder}: {error.message}") from None
     with Ledger(storage.url, read_models=False) as ledger:
         report = verify(ledger.store.recorder)
         size, head = _prefix(ledger, restored.events)

@@ -74,6 +74,9 @@ def checkpoints(ledger: Ledger, folder: Path | None, limits: Limits) -> Check:
     if folder is None:
         return Check("checkpoint", WARN, "no folder of checkpoints given (--checkpoints or "
                      "STAFET_CHECKPOINTS): a shortened or rewritten log would go unseen")
+    if not folder.is_dir() or not any(folder.glob("*.checkpoint")):
+        return Check("checkpoint", WARN, f"{folder} holds no checkpoint yet: stafet checkpoint "
+                     f"--publish {folder}")
     try:
         _, series = read_series(folder)
     except CheckpointRefused as refused:

@@ -67,9 +67,31 @@ def _access_log_time_index(conn: Connection) -> None:
                          "ON stafet_access_log (at)")
 
 
+def _erased_ties(conn: Connection) -> None:
+    """Ties of erased cases marked erased: stores made before ties had ``erased_at`` record an
+    erasure only in the log (``PersonalDataErased``) and on the citizen's key."""
+    from uuid import UUID
+
+    from stafet.storage.keys import stafet_case_subjects as ties
+    from stafet.storage.keys import stafet_subject_keys as keys
+
+    # The event store's table, as its library names it on each backend.
+    events = "stafet_events" if conn.dialect.name == "postgresql" else "stored_events"
+    erased = {str(UUID(str(r[0]))) for r in conn.execute(sa.text(
+        f"SELECT DISTINCT originator_id FROM {events} WHERE topic = 'PersonalDataErased'"))}
+    when = dict(conn.execute(sa.select(keys.c.subject_id, keys.c.erased_at)).all())
+    for case_id, subject_id in conn.execute(sa.select(ties.c.case_id, ties.c.subject_id).where(
+            ties.c.erased_at.is_(None))).all():
+        if case_id in erased:
+            conn.execute(ties.update().where(ties.c.case_id == case_id).values(
+                erased_at=when.get(subject_id) or datetime.now(UTC)))
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "baseline: key erasure times and access-log outcomes", _baseline),
     Step(2, "index on the access log's time", _access_log_time_index),
+    Step(3, "ties of erased cases marked erased (stores from before ties recorded it)",
+         _erased_ties),
 )
 CURRENT = STEPS[-1].version
 
