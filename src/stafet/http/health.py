@@ -118,15 +118,15 @@ class Instrument:
 
     def _count(self, scope: dict[str, Any], status: int, seconds: float) -> None:
         method, route = str(scope.get("method", "")), route_of(scope)
-        if route in ("/metrics", "/healthz", "/readyz"):
-            return
-        self.metrics.latency.labels(method, route).observe(seconds)
-        if method == "POST" and route.startswith(COMMAND_PREFIX):
-            self.metrics.commands.labels(route.removeprefix(COMMAND_PREFIX), outcome(status)).inc()
-        elif method == "POST" and route == "/cases":
-            self.metrics.commands.labels("case.open", outcome(status)).inc()
-        elif method == "GET" and status == 403:
-            self.metrics.refused_reads.labels(route).inc()
+        if route not in ("/metrics", "/healthz", "/readyz"):  # the probes are not the work
+            self.metrics.latency.labels(method, route).observe(seconds)
+            if method == "POST" and route.startswith(COMMAND_PREFIX):
+                self.metrics.commands.labels(route.removeprefix(COMMAND_PREFIX),
+                                             outcome(status)).inc()
+            elif method == "POST" and route == "/cases":
+                self.metrics.commands.labels("case.open", outcome(status)).inc()
+            elif method == "GET" and status == 403:
+                self.metrics.refused_reads.labels(route).inc()
         access_log.info("request", extra={"http": {
             "method": method, "route": route, "status": status,
             "ms": round(seconds * 1000, 1)}})

@@ -241,8 +241,9 @@ def _reapply(storage: StorageConfig, erasures: Sequence[Erasure], actor: str) ->
             if erasure.position <= restored.events:
                 continue  # the backup was taken after it: the erasure is in it
             erased = reapply_erasure(ledger, erasure, actor)
-            restored.reapplied.append(erasure)
-            restored.cases_erased += len(erased)
+            if erased:  # (a citizen whose cases all came after the backup has none here)
+                restored.reapplied.append(erasure)
+                restored.cases_erased += len(erased)
         ledger.read_models.catch_up()
         restored.head = ledger.head()
     scrub(storage)
