@@ -136,7 +136,7 @@ def register(app: FastAPI, services: Services) -> None:
     """The probes, /metrics and the middleware that feeds it."""
     metrics = Metrics()
     app.state.metrics = metrics
-    app.add_middleware(Instrument, metrics=metrics)  # type: ignore[arg-type]
+    app.add_middleware(Instrument, metrics=metrics)
     if os.environ.get(LOG_FORMAT_ENV, "").lower() == "json":
         json_logs()
 
