@@ -67,3 +67,4 @@ def test_the_postgresql_procedure_runs(pg_schema_url: str) -> None:
     code, out, err = _run(script)
     assert code == 0, f"stdout:\n{out}\nstderr:\n{err}"
     assert "pg_dump" in out and "re-applied 1 erasure(s)" in out
+    assert "FAIL" not in out and "Intact:" in out
