@@ -175,7 +175,11 @@ def restore(storage: StorageConfig, source: Path, *, actor: str, replace_store: 
             checkpoints: Path | None, key_file: str | None) -> Restored:
     """Put a backup in place of the store, with every later erasure re-applied first."""
     registers = erasure_register.register_paths(storage, checkpoints)
-    erasures = erasure_register.read(registers)  # unreadable: refused before anything changes
+    try:
+        erasures = erasure_register.read(registers)
+    except erasure_register.RegisterUnreadable as unreadable:  # before anything changes
+        raise InvalidCommand(f"{unreadable}; nothing was restored (mend the register: it says "
+                             "whom the restore must erase again).") from None
     if not source.is_file():
         raise InvalidCommand(f"the backup {source} does not exist.")
     if storage.backend == "postgres":
