@@ -132,3 +132,35 @@ def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "is not a backup of a stafet store" in done.stderr
     assert not (tmp_path / "new.db").exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_backup_while_a_writer_runs_restores_and_verifies(
+        tmp_path: Path, pg_schema_url: str) -> None:
+    db = pg_schema_url
+    run(db, "init", "--admin", "it@kommunen", "--checkpoint-key", str(tmp_path / "key"))
+    run(db, "--as", "it@kommunen", "roles", "grant", "auditor", AUDITOR)
+    run(db, "--as", "it@kommunen", "roles", "grant", "dpo", DPO)
+    marker = f"MARKOR-{uuid.uuid4().hex}"
+    erased = open_case(db, tmp_path, "borger-3c9e41", f"Forløb {marker}", notes=2)
+    batch = tmp_path / "writer.jsonl"
+    lines = [open_case_line("borger-w1", "Skrivende"),
+             *[note_line(f"skrivning {i}") for i in range(200)]]
+    batch.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    writer = subprocess.Popen([STAFET, "--db", db, "apply", str(batch)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    dump = tmp_path / "stafet.dump"
+    made = run_json(db, "backup", str(dump))
+    assert made["tool"] == "pg_dump" and dump.stat().st_mode & 0o077 == 0
+    assert writer.wait(180) == 0
+    checkpoints = tmp_path / "checkpoints"
+    env = {"STAFET_CHECKPOINTS": str(checkpoints)}
+    run(db, "--as", DPO, "erase", "--subject", "borger-3c9e41", "--confirm", "borger-3c9e41",
+        "--reason", "Slettefrist udløbet", env=env)
+    done = run_json(db, "--as", DPO, "restore", str(dump), "--replace", "--checkpoint-key",
+                    str(tmp_path / "key"), env=env)
+    assert done["events"] == made["events"] and done["cases_erased"] == 1
+    assert run_json(db, "--as", AUDITOR, "verify")["intact"] is True
+    shown = run(db, "--as", CASEWORKER, "--purpose", "opfølgning", "case", "show", erased)
+    assert marker not in shown.stdout and "[erased]" in shown.stdout
+    assert run_json(db, "doctor", "--checkpoints", str(checkpoints))["ok"]

@@ -130,11 +130,23 @@ def _pg_env(storage: StorageConfig) -> dict[str, str]:
 
 
 def _pg_dump(storage: StorageConfig, dest: Path) -> BackupMade:
+    """pg_dump of the schema in a snapshot this process exports and holds, so the size it
+    reports is exactly the dump's, however many writers go on."""
+    import psycopg
+
     tool = _pg_tool("pg_dump")
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
-    done = subprocess.run(
-        [tool, "--format=custom", "--no-owner", f"--schema={storage.pg_schema}",
-         f"--file={partial}"], env=_pg_env(storage), capture_output=True, text=True)
+    with psycopg.connect(storage.pg_dsn, connect_timeout=10) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()
+        row = conn.execute(f'SELECT COALESCE(MAX(seq), 0) FROM "{storage.pg_schema}".'
+                           "stafet_chain").fetchone()
+        done = subprocess.run(
+            [tool, "--format=custom", "--no-owner", f"--schema={storage.pg_schema}",
+             f"--snapshot={snapshot[0] if snapshot else ''}", f"--file={partial}"],
+            env=_pg_env(storage), capture_output=True, text=True)
+        conn.rollback()
     if done.returncode != 0:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
@@ -142,10 +154,7 @@ def _pg_dump(storage: StorageConfig, dest: Path) -> BackupMade:
         raise InvalidCommand(f"pg_dump failed: {first[:300]}")
     os.chmod(partial, 0o600)
     os.replace(partial, dest)
-    with _pg_connect(storage) as conn:
-        events = conn.execute(f'SELECT COALESCE(MAX(seq), 0) FROM "{storage.pg_schema}".'
-                              "stafet_chain").fetchone()
-    return BackupMade(dest, int(events[0]) if events else 0, dest.stat().st_size, "pg_dump")
+    return BackupMade(dest, int(row[0]) if row else 0, dest.stat().st_size, "pg_dump")
 
 
 def _pg_connect(storage: StorageConfig) -> Any:
