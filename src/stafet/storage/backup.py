@@ -320,7 +320,13 @@ def _restore_pg(storage: StorageConfig, source: Path, *, actor: str, replace_sto
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or ["no message"])[0]
         raise InvalidCommand(f"pg_restore failed: {first[:300]}")
-    restored = _reapply(storage, erasures, actor)
+    try:
+        restored = _reapply(storage, erasures, actor)
+    except BaseException:
+        # A restored schema that still holds an erased citizen's key must not stay for use.
+        with _pg_connect(storage) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{storage.pg_schema}" CASCADE')
+        raise
     restored.registers = registers
     _note(storage, restored, checkpoints, key_file)
     return restored
