@@ -51,3 +51,22 @@ def test_backup_of_postgresql_without_pg_dump_points_to_the_guide(tmp_path: Path
     assert done.returncode == 2
     assert "pg_dump is not installed" in done.stderr and "docs/operations.md" in done.stderr
     assert not (tmp_path / "stafet.dump").exists()
+
+
+def test_a_restore_that_cannot_reapply_an_erasure_leaves_the_store_as_it_was(
+        tmp_path: Path) -> None:
+    """Re-applying is the data protection officer's act: anyone else is refused, and nothing
+    is put in place (the backup still holds the erased citizen's key)."""
+    db = new_store(tmp_path)
+    open_case(db, tmp_path, "borger-3c9e41", "Samlet forløb")
+    backup = tmp_path / "backup.db"
+    run(db, "backup", str(backup))
+    run(db, "--as", DPO, "erase", "--subject", "borger-3c9e41", "--confirm", "borger-3c9e41",
+        "--reason", "Slettefrist udløbet")
+    store = tmp_path / "stafet.db"
+    before = store.read_bytes()
+    done = run(db, "--as", "it@kommunen", "restore", str(backup), "--replace", check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Refused" in done.stderr
+    assert store.read_bytes() == before
+    assert not list(tmp_path.glob(".stafet.db.restoring-*"))
