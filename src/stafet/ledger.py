@@ -87,6 +87,14 @@ class Ledger(CommandVerbs):
         self.clock: Callable[[], datetime] = clock or system_clock
         self.store = CaseStore(self.storage, snapshot_interval=snapshot_interval,
                                case_cache_size=case_cache_size)
+        # Operations (issue 19): the schema's version; a store newer than the code is refused.
+        from stafet.storage.migrations import open_check
+
+        try:
+            open_check(self.store.sql, self.storage.pg_schema)
+        except BaseException:
+            self.store.close()
+            raise
         self.update_read_models = (
             self.storage.backend == "sqlite" if read_models is None else read_models)
         self.read_models_url = read_models_url

@@ -92,8 +92,14 @@ def erase_subject(ledger: Ledger, actor: str, subject_ref: str, reason: str,
     # Under the runners' lock, after the key's deletion: a runner's batch either ran before
     # (and is overwritten here) or forgets the keys first (the erasure epoch moved).
     ledger.read_models.refresh_cases(cases)
-    return Erasure(cases=cases, recorded=recorded,
-                   residues=scrub_stores(ledger, wait_seconds, since=began))
+    residues = scrub_stores(ledger, wait_seconds, since=began)
+    # Operations (issue 19): the erasure also goes to the register kept outside the database,
+    # so a restore of an older backup re-applies it (stafet.storage.erasure_register).
+    from stafet.storage import erasure_register
+
+    erasure_register.record(store.storage, store.keys.subject_id(subject_ref), cases,
+                            store.head(), ledger.clock())
+    return Erasure(cases=cases, recorded=recorded, residues=residues)
 
 
 def scrub_stores(ledger: Ledger, wait_seconds: float = SCRUB_WAIT_SECONDS,

@@ -112,11 +112,15 @@ def verify_cmd(ctx: Ctx, folder: Path | None, digest_file: str | None, public_ke
     """
     kept: list[Checkpoint] = []
     expected: Digest | None = None
+    gaps: list[Any] = []  # events lost by a restore, named (stafet.storage.backup)
     try:
         keys = read_verifiers(public_key) if public_key is not None else None
         if folder is not None:
             keys, series = read_series(folder, keys)
             kept.extend(series)
+            from stafet.storage.backup import restore_gaps
+
+            gaps = restore_gaps(folder, keys)
     except CheckpointRefused as refused:
         raise InvalidCommand(f"{refused}; nothing was verified.") from None
     if digest_file is not None:
@@ -143,9 +147,12 @@ def verify_cmd(ctx: Ctx, folder: Path | None, digest_file: str | None, public_ke
     rate = report.count / seconds if seconds else 0
     if ctx.as_json:
         ctx.emit_json({**found_all.as_json(), "seconds": round(seconds, 3),
-                       "events_per_second": round(rate)})
+                       "events_per_second": round(rate),
+                       "restores": [gap.as_json() for gap in gaps]})
     else:
         _say_verified(found_all, seconds, rate, digest_file is not None, folder)
+        for gap in gaps:
+            click.echo(f"Gap: {gap.sentence()}.")
     if not found_all.ok:
         sys.exit(1)
 

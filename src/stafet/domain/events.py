@@ -51,6 +51,10 @@ class Envelope(BaseModel):
     occurred_at: datetime | None = None
     command_id: str | None = None
 
+    # The shape's version (docs/events.md): raised with each change of the event's fields,
+    # together with a static ``upcast_vN_vM(data) -> data`` for the step (stafet.storage.evolution).
+    class_version: ClassVar[int] = 1
+
     @property
     def position(self) -> int:
         return self.originator_version
