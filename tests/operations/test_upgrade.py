@@ -76,3 +76,36 @@ def test_a_store_newer_than_the_code_is_refused_in_one_sentence(old_store: Path)
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1
         assert "newer than this stafet knows" in done.stderr
+
+
+def test_snapshots_of_the_earlier_case_state_are_dropped_and_the_log_still_verifies(
+        tmp_path: Path) -> None:
+    """Step 4: a snapshot of the case state's earlier shape is never used nor reported as a
+    forgery; the case is folded from the log and snapshotted afresh."""
+    from stafet import Ledger
+
+    path = tmp_path / "stafet.db"
+    db = f"sqlite:///{path}"
+    run(db, "init", "--admin", "it@kommunen")
+    run(db, "--as", "it@kommunen", "roles", "grant", "auditor", AUDITOR)
+    with Ledger(db, snapshot_interval=2) as ledger:
+        case = ledger.open_case(actor="anne@jobcenter", subject_ref="borger-4711",
+                                subject_kind="adult", title="Vejen til uddannelse")
+        for n in range(4):
+            ledger.run("note", {"actor": "anne@jobcenter", "case_id": str(case.case_id),
+                                "text": f"Notat {n}"})
+    store = sqlite3.connect(path)
+    try:
+        assert store.execute("SELECT count(*) FROM stored_snapshots").fetchone()[0] > 0
+        # As a store last upgraded before step 4 stands.
+        store.execute("DELETE FROM stafet_schema_version WHERE version >= 4")
+        store.commit()
+    finally:
+        store.close()
+    assert run_json(db, "--as", AUDITOR, "verify")["intact"] is True  # opening ran step 4
+    store = sqlite3.connect(path)
+    try:
+        assert store.execute("SELECT count(*) FROM stored_snapshots").fetchone()[0] == 0
+        assert store.execute("SELECT max(version) FROM stafet_schema_version").fetchone()[0] >= 4
+    finally:
+        store.close()
