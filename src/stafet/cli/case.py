@@ -10,6 +10,8 @@ import click
 from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.index import added_to
+from stafet.cli.lazy import LazyGroup
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
 from stafet.domain.errors import InvalidCommand, cut
@@ -30,7 +32,7 @@ def parse_moment(text: str, option: str) -> datetime:
         ) from None
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=added_to("case"))
 def case() -> None:
     """Open, close and read cases.
 

@@ -7,12 +7,14 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
+from stafet.cli.index import added_to
+from stafet.cli.lazy import LazyGroup
 from stafet.cli.write import common_of, run, write_options
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import MeetingKind
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=added_to("meeting"))
 def meeting() -> None:
     """Coordinating meetings: convene, agenda, hold, cancel, minutes-sent.
 
