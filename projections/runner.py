@@ -19,7 +19,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -361,15 +361,18 @@ class ReadModels:
         steps = _steps(batch, loaded)
         if steps is None:
             return False
-        first = batch[0][0]
+        # The positions are read and written with plain SQL on the connection itself: three
+        # statements, none of SQLAlchemy's per-statement work (most of a command's cost).
+        cursor = dbapi_connection.cursor()
+        previous = cursor.execute(f"SELECT max(rowid) FROM {events_table} WHERE rowid < ?",
+                                  (batch[0][0],)).fetchone()[0] or 0
+        tracking = {row[0]: (row[1], row[2]) for row in cursor.execute(
+            "SELECT projection, position, version FROM rm_tracking")}
+        if any(tracking.get(p.name) != (previous, p.version) for p in self.projections):
+            return False  # behind, or a projection's version changed: catch_up's work
         if self._in_transaction is None:
             self._in_transaction = _borrowing_engine()
         with _borrowed(*self._in_transaction, dbapi_connection) as conn:
-            previous = conn.exec_driver_sql(
-                f"SELECT max(rowid) FROM {events_table} WHERE rowid < ?", (first,)).scalar() or 0
-            tracking = self._tracking(conn)
-            if any(tracking.get(p.name) != (previous, p.version) for p in self.projections):
-                return False  # behind, or a projection's version changed: catch_up's work
             # A failing projection must not lose the command: its rows are undone, the events
             # stored, and the catch-up after the commit tries again (and says so).
             conn.exec_driver_sql("SAVEPOINT stafet_read_models")
@@ -380,7 +383,11 @@ class ReadModels:
                         if p.wants(event):
                             p.apply(rows, event, before, after, position)
                 rows.flush()
-                self._record(conn, self.projections, batch[-1][0])
+                names = [p.name for p in self.projections]
+                cursor.execute(
+                    "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE projection IN "
+                    f"({', '.join('?' * len(names))})",
+                    (batch[-1][0], _sqlite_time(self.clock()), *names))
             except Exception:
                 conn.exec_driver_sql("ROLLBACK TO stafet_read_models")
                 conn.exec_driver_sql("RELEASE stafet_read_models")
@@ -506,3 +513,8 @@ def _borrowed(engine: sa.Engine, proxy: _Borrowed, dbapi_connection: Any) -> Ite
             yield conn
     finally:
         proxy.connection = None
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A time as SQLAlchemy stores ``UTCDateTime`` on SQLite (UTC, naive, microseconds)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
