@@ -14,7 +14,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -35,9 +35,8 @@ class CommandRecord:
     result: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class LogRow:
-    """One row of the events table, untouched (``verify`` reads these)."""
+class LogRow(NamedTuple):
+    """One row of the events table, untouched (``verify`` reads these: a tuple, made fast)."""
 
     id: int
     originator_id: Any
@@ -144,14 +143,13 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     def select_chain(self, after_seq: int, limit: int) -> list[ChainLink]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(
-                "SELECT * FROM stafet_chain WHERE seq > ? ORDER BY seq LIMIT ?",
+                # BLOBs come back as bytes; a value edited by hand into text compares unequal.
+                "SELECT seq, case_id, position, event_hash, chain_hash, case_hash "
+                "FROM stafet_chain WHERE seq > ? ORDER BY seq LIMIT ?",
                 (after_seq, limit),
             )
-            return [
-                ChainLink(r["seq"], _case_uuid(r["case_id"]), r["position"], bytes(r["event_hash"]),
-                          bytes(r["chain_hash"]), bytes(r["case_hash"]))
-                for r in c.fetchall()
-            ]
+            return [ChainLink(r[0], _case_uuid(r[1]), r[2], r[3], r[4], r[5])
+                    for r in c.fetchall()]
 
     def select_log(self, after_seq: int, limit: int) -> list[LogRow]:
         """The stored events as raw as they lie, for ``verify``: no value is trusted."""
@@ -161,7 +159,7 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                 f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
                 (after_seq, limit),
             )
-            return [LogRow(r[0], r[1], r[2], r[3], r[4]) for r in c.fetchall()]
+            return [LogRow._make(r) for r in c.fetchall()]
 
     def select_chain_link(self, case_id: UUID, position: int) -> ChainLink | None:
         with self.datastore.transaction(commit=False) as c:
