@@ -73,8 +73,8 @@ def run_size(backend: str, size: int, cfg: dict[str, Any], args: argparse.Namesp
     per: dict[str, Any] = {}
     results["backends"].setdefault(backend, {})[str(size)] = per
     segments = [(f"w{n}", cfg["segment"]) for n in cfg["writers"]]
-    if backend == "sqlite":
-        segments.append(("read_models", cfg["read_models_segment"]))
+    if backend == "sqlite":  # read models on (the SQLite default), each writer count
+        segments += [(f"rm{n}", cfg["read_models_segment"]) for n in cfg["writers"]]
     segments.append(("lag", cfg["lag_segment"]))
     say(f"[{tag}] planning the synthetic municipality (seed {args.seed})")
     work = workload.make_workload(size, args.seed, segments)
@@ -109,8 +109,11 @@ def run_size(backend: str, size: int, cfg: dict[str, Any], args: argparse.Namesp
     say(f"[{tag}] projection catch-up of the commands just sent")
     per["projections"] = readside.with_ratios(rebuilt, readside.catch_up(store), copy)
     if backend == "sqlite":
-        say(f"[{tag}] one writer with read models on")
-        per["read_models_on"] = writers.read_model_segment(store, work.segments["read_models"], case_ids)
+        per["read_models_on"] = []
+        for n, off in zip(cfg["writers"], per["commands"], strict=True):
+            say(f"[{tag}] commands with {n} writer(s), read models on (the SQLite default)")
+            per["read_models_on"].append(writers.read_model_segment(
+                store, work.segments[f"rm{n}"], case_ids, n, off))
     save()
 
     say(f"[{tag}] projection lag under sustained writes")
