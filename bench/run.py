@@ -65,8 +65,8 @@ def run_size(backend: str, size: int, cfg: dict[str, Any], args: argparse.Namesp
         store = sqlite_store(args.workdir, f"stafet-{size}")
         bare = sqlite_store(args.workdir, f"bare-{size}")
     else:
-        store = pg_store(args.pg, f"bench_stafet_{size}")
-        bare = pg_store(args.pg, f"bench_bare_{size}")
+        store = pg_store(args.pg, f"{args.schema_prefix}_stafet_{size}")
+        bare = pg_store(args.pg, f"{args.schema_prefix}_bare_{size}")
     store.drop()
     bare.drop()
     bare.create()
@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--pg", default=os.environ.get("STAFET_BENCH_PG", DEFAULT_PG),
                         help="PostgreSQL URL; each store is a schema of its own, dropped after")
+    parser.add_argument("--schema-prefix", default="bench",
+                        help="PostgreSQL schemas are PREFIX_stafet_<size> and PREFIX_bare_<size> "
+                        "(another prefix lets two runs share a server)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/stafet-bench"),
                         help="where the SQLite files go")
     parser.add_argument("--seed", type=int, default=20251)

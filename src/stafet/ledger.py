@@ -136,8 +136,12 @@ class Ledger(CommandVerbs):
         if not (self.update_read_models and self.storage.backend == "sqlite"
                 and self.read_models_url is None):
             return None
+        from stafet.storage.recorders import SQLiteLedgerRecorder
+
         read_models = self.read_models  # made (its tables too) before the write lock is taken
-        table = self.store.recorder.events_table_name
+        recorder = self.store.recorder
+        assert isinstance(recorder, SQLiteLedgerRecorder)
+        table = recorder.events_table_name
 
         def hook(connection: Any, batch: list[tuple[int, Envelope]],
                  loaded: dict[UUID, CaseState]) -> bool:
