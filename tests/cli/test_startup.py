@@ -135,3 +135,15 @@ def test_the_index_help_lines_are_the_verbs_own(width: int) -> None:
     for verb, command in cli.commands.items():
         stand_in = click.Command(verb, help=VERBS[verb][1])
         assert stand_in.get_short_help_str(width) == command.get_short_help_str(width), verb
+
+
+@pytest.mark.process
+def test_a_write_on_sqlite_imports_no_postgres_driver_or_dialect(
+        sqlite_store: tuple[dict[str, str], str]) -> None:
+    """A command keeps the read models current in its own transaction on SQLite; neither
+    psycopg nor SQLAlchemy's PostgreSQL dialect is imported for it."""
+    env, case_id = sqlite_store
+    code, modules = _run("--as", "peter.lund@socialafdelingen-odense", "note", case_id,
+                         "ring i morgen", env=env)
+    assert code == 0
+    assert _imported(modules, (*NEVER_FOR_A_SQLITE_READ, "sqlalchemy.dialects.postgresql")) == []
