@@ -149,15 +149,19 @@ def _upsert(table: sa.Table, dialect: str) -> sa.Insert:
     """INSERT, or UPDATE where the key is there: one statement a table per batch (a round trip
     each counts when a runner follows the log a few events at a time)."""
     # Only this backend's dialect: PostgreSQL's is a large import a SQLite process never needs.
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-
-    insert = dialect_insert(table)
     keys = [c.name for c in table.primary_key.columns]
-    rest = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
-    return insert.on_conflict_do_update(index_elements=keys, set_=rest)
+    others = [c.name for c in table.columns if c.name not in keys]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table)
+        return pg.on_conflict_do_update(index_elements=keys,
+                                        set_={name: pg.excluded[name] for name in others})
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table)
+    return lite.on_conflict_do_update(index_elements=keys,
+                                      set_={name: lite.excluded[name] for name in others})
 
 
 def org(ref: str | None) -> str | None:
