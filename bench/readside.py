@@ -76,11 +76,42 @@ def copy_baselines(store: Store) -> dict[str, Any]:
                 copied += len(batch)
                 bar.update(len(batch))
         client = time.perf_counter() - started
+        out = {"rows": rows, "in_db_seconds": in_db, "in_db_rows_per_second": rows / in_db,
+               "client_seconds": client, "client_rows_per_second": copied / client}
+        if pg:  # executemany is not PostgreSQL's fastest client copy: time the fair ones too
+            for method in ("multirow", "copy"):
+                seconds = _pg_client_copy(conn, q, cols, select, method)
+                out[f"client_{method}_seconds"] = seconds
+                out[f"client_{method}_rows_per_second"] = rows / seconds
+        out["fastest_client_rows_per_second"] = max(
+            v for k, v in out.items() if k.startswith("client_") and k.endswith("rows_per_second"))
         conn.execute(f"DROP TABLE {q}bench_copy_events")
     finally:
         conn.close()
-    return {"rows": rows, "in_db_seconds": in_db, "in_db_rows_per_second": rows / in_db,
-            "client_seconds": client, "client_rows_per_second": copied / client}
+    return out
+
+
+def _pg_client_copy(conn: Any, q: str, cols: str, select: str, method: str) -> float:
+    """The client-side copy again, each batch written with one multi-row INSERT or with COPY
+    (the fair baselines on PostgreSQL: executemany is 1.5-1.8x slower than either)."""
+    conn.execute(f"TRUNCATE {q}bench_copy_events")
+    after = 0
+    started = time.perf_counter()
+    while True:
+        with conn.transaction(), conn.cursor() as cursor:
+            batch = cursor.execute(select, (after,)).fetchall()
+            if batch:
+                if method == "multirow":
+                    values = ", ".join(["(%s, %s, %s, %s)"] * len(batch))
+                    cursor.execute(f"INSERT INTO {q}bench_copy_events ({cols}) VALUES {values}",
+                                   [v for r in batch for v in r[1:]])
+                else:
+                    with cursor.copy(f"COPY {q}bench_copy_events ({cols}) FROM STDIN") as copy:
+                        for r in batch:
+                            copy.write_row(r[1:])
+        if not batch:
+            return time.perf_counter() - started
+        after = batch[-1][0]
 
 
 def rebuild(store: Store) -> dict[str, Any]:
@@ -123,6 +154,8 @@ def with_ratios(rebuilt: dict[str, Any], caught: dict[str, Any], copy: dict[str,
         "rebuild": rebuilt, "catch_up": caught, "copy": copy,
         "rebuild_vs_client_copy": ratio(rebuilt["events_per_second"], copy["client_rows_per_second"]),
         "rebuild_vs_in_db_copy": ratio(rebuilt["events_per_second"], copy["in_db_rows_per_second"]),
+        "rebuild_vs_fastest_copy": ratio(rebuilt["events_per_second"],
+                                         copy.get("fastest_client_rows_per_second")),
         "catch_up_vs_client_copy": ratio(caught["events_per_second"], copy["client_rows_per_second"]),
     }
 

@@ -65,16 +65,16 @@ def run_size(backend: str, size: int, cfg: dict[str, Any], args: argparse.Namesp
         store = sqlite_store(args.workdir, f"stafet-{size}")
         bare = sqlite_store(args.workdir, f"bare-{size}")
     else:
-        store = pg_store(args.pg, f"bench_stafet_{size}")
-        bare = pg_store(args.pg, f"bench_bare_{size}")
+        store = pg_store(args.pg, f"{args.schema_prefix}_stafet_{size}")
+        bare = pg_store(args.pg, f"{args.schema_prefix}_bare_{size}")
     store.drop()
     bare.drop()
     bare.create()
     per: dict[str, Any] = {}
     results["backends"].setdefault(backend, {})[str(size)] = per
     segments = [(f"w{n}", cfg["segment"]) for n in cfg["writers"]]
-    if backend == "sqlite":
-        segments.append(("read_models", cfg["read_models_segment"]))
+    if backend == "sqlite":  # read models on (the SQLite default), each writer count
+        segments += [(f"rm{n}", cfg["read_models_segment"]) for n in cfg["writers"]]
     segments.append(("lag", cfg["lag_segment"]))
     say(f"[{tag}] planning the synthetic municipality (seed {args.seed})")
     work = workload.make_workload(size, args.seed, segments)
@@ -109,8 +109,11 @@ def run_size(backend: str, size: int, cfg: dict[str, Any], args: argparse.Namesp
     say(f"[{tag}] projection catch-up of the commands just sent")
     per["projections"] = readside.with_ratios(rebuilt, readside.catch_up(store), copy)
     if backend == "sqlite":
-        say(f"[{tag}] one writer with read models on")
-        per["read_models_on"] = writers.read_model_segment(store, work.segments["read_models"], case_ids)
+        per["read_models_on"] = []
+        for n, off in zip(cfg["writers"], per["commands"], strict=True):
+            say(f"[{tag}] commands with {n} writer(s), read models on (the SQLite default)")
+            per["read_models_on"].append(writers.read_model_segment(
+                store, work.segments[f"rm{n}"], case_ids, n, off))
     save()
 
     say(f"[{tag}] projection lag under sustained writes")
@@ -140,6 +143,9 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument("--pg", default=os.environ.get("STAFET_BENCH_PG", DEFAULT_PG),
                         help="PostgreSQL URL; each store is a schema of its own, dropped after")
+    parser.add_argument("--schema-prefix", default="bench",
+                        help="PostgreSQL schemas are PREFIX_stafet_<size> and PREFIX_bare_<size> "
+                        "(another prefix lets two runs share a server)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/stafet-bench"),
                         help="where the SQLite files go")
     parser.add_argument("--seed", type=int, default=20251)

@@ -234,9 +234,21 @@ def command_segment(store: Store, bare: Store, items: list[Item], writers: int,
     return result
 
 
-def read_model_segment(store: Store, items: list[Item], case_ids: dict[int, UUID]) -> Result:
-    """One writer with the read models brought up to date after every command (the SQLite
-    default: one person at the command line never sees stale rows)."""
-    results = run_processes(stafet_writer, [(store.url, items, case_ids, True)])
-    case_ids.update(results[0]["new_ids"])
-    return {"writers": 1, "stafet": summarise([results])}
+def read_model_segment(store: Store, items: list[Item], case_ids: dict[int, UUID],
+                       writers: int = 1, off: Result | None = None) -> Result:
+    """``writers`` writers with the read models kept current by every command (the SQLite
+    default: the CLI never shows stale rows; since issue 18 in the command's own transaction).
+    ``off``: the segment with the same writer count and read models off, measured in the same
+    run; its bare library and raw inserts are this one's baselines (other commands of the same
+    mix, so the ratios are close, not exact)."""
+    parts = assign(items, writers)
+    results = run_processes(stafet_writer, [(store.url, part, case_ids, True) for part in parts])
+    for r in results:
+        case_ids.update(r["new_ids"])
+    out: Result = {"writers": len(parts), "stafet": summarise([results])}
+    if off is not None:
+        rate = out["stafet"]["commands_per_second"]
+        out["vs_bare"] = ratio(rate, off["bare"]["commands_per_second"])
+        out["vs_raw"] = ratio(rate, off["raw"]["commands_per_second"])
+        out["vs_off"] = ratio(rate, off["stafet"]["commands_per_second"])
+    return out

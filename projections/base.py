@@ -102,7 +102,7 @@ class Rows:
     def flush(self) -> None:
         for table, by_case in self._case_rows.items():
             self.conn.execute(
-                table.delete().where(table.c.case_id == sa.bindparam("_case_id")),
+                _delete_case(table),
                 [{"_case_id": case_id} for case_id in by_case],
             )
             fresh = [row for rows in by_case.values()
@@ -114,7 +114,7 @@ class Rows:
             gone = [key for key, row in changes.items() if row is None]
             if gone:
                 self.conn.execute(
-                    table.delete().where(*(c == sa.bindparam(f"_k_{c.name}") for c in columns)),
+                    _delete_key(table),
                     [{f"_k_{c.name}": v for c, v in zip(columns, key, strict=True)}
                      for key in gone],
                 )
@@ -129,16 +129,39 @@ class Rows:
         self._appended.clear()
 
 
+# The statements are made once a table, not once a batch: SQLAlchemy then reuses their cache
+# keys and compiled forms (per batch of one command that work was most of a flush).
+
+
+@functools.cache
+def _delete_case(table: sa.Table) -> sa.Delete:
+    return table.delete().where(table.c.case_id == sa.bindparam("_case_id"))
+
+
+@functools.cache
+def _delete_key(table: sa.Table) -> sa.Delete:
+    return table.delete().where(
+        *(c == sa.bindparam(f"_k_{c.name}") for c in table.primary_key.columns))
+
+
 @functools.cache
 def _upsert(table: sa.Table, dialect: str) -> sa.Insert:
     """INSERT, or UPDATE where the key is there: one statement a table per batch (a round trip
     each counts when a runner follows the log a few events at a time)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    # Only this backend's dialect: PostgreSQL's is a large import a SQLite process never needs.
     keys = [c.name for c in table.primary_key.columns]
-    rest = {c.name: insert.excluded[c.name] for c in table.columns if c.name not in keys}
-    return insert.on_conflict_do_update(index_elements=keys, set_=rest)
+    others = [c.name for c in table.columns if c.name not in keys]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table)
+        return pg.on_conflict_do_update(index_elements=keys,
+                                        set_={name: pg.excluded[name] for name in others})
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table)
+    return lite.on_conflict_do_update(index_elements=keys,
+                                      set_={name: lite.excluded[name] for name in others})
 
 
 def org(ref: str | None) -> str | None:

@@ -17,13 +17,12 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-import psycopg
 import sqlalchemy as sa
 import sqlalchemy.exc
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -35,7 +34,7 @@ from stafet.projections.base import Rows, metadata
 from stafet.projections.events import rm_events
 
 from stafet.domain.administration import AdminEvent
-from stafet.domain.events import CaseEvent, CaseOpened, PersonalDataErased
+from stafet.domain.events import CaseEvent, CaseOpened, Envelope, PersonalDataErased
 from stafet.domain.evolve import evolve
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
@@ -56,10 +55,16 @@ BATCH_SIZE = 500
 # costs more as the tables grow.
 REBUILD_BATCH_SIZE = 5000
 RECONNECT_SECONDS = 2.0
-# What a database restart looks like from here, through each of the three client layers.
-DATABASE_GONE = (OperationalError, InterfaceError, psycopg.OperationalError,
-                 psycopg.InterfaceError, sqlalchemy.exc.OperationalError,
-                 sqlalchemy.exc.InterfaceError)
+
+def database_gone() -> tuple[type[BaseException], ...]:
+    """What a database restart looks like from here, through each of the three client layers
+    (psycopg imported only when following, so a SQLite read never loads the driver)."""
+    import psycopg
+
+    return (OperationalError, InterfaceError, psycopg.OperationalError,
+            psycopg.InterfaceError, sqlalchemy.exc.OperationalError,
+            sqlalchemy.exc.InterfaceError)
+
 STATE_CACHE_SIZE = 20_000
 
 Progress = Callable[[int, int], None]  # (events applied so far, head position)
@@ -128,6 +133,7 @@ class ReadModels:
         self.projections = [cls(policy) for cls in projections]
         self._cache: OrderedDict[UUID, CaseState] = OrderedDict()
         self._lock_key = zlib.crc32(f"stafet-projections:{self.storage.pg_schema}".encode())
+        self._in_transaction: tuple[sa.Engine, _Borrowed] | None = None
         self.create_tables()
 
     # -- setting up -----------------------------------------------------------------------
@@ -144,6 +150,8 @@ class ReadModels:
     def close(self) -> None:
         if self._own_engine:
             self.engine.dispose()
+        if self._in_transaction is not None:
+            self._in_transaction[0].dispose()
 
     def _lock(self, conn: Connection) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -344,6 +352,66 @@ class ReadModels:
                 summaries,
             )
 
+    # -- in the command's own transaction (SQLite) ----------------------------------------
+
+    def apply_in_transaction(self, dbapi_connection: Any, batch: Sequence[tuple[int, Envelope]],
+                             loaded: Mapping[UUID, CaseState], events_table: str) -> bool:
+        """Bring every read model up to date with a command's events inside the transaction
+        that stores them (SQLite: the same connection), from the events and states already in
+        memory: no second transaction, nothing read back or decoded again. The positions are
+        recorded in that transaction too, so the rows and the events commit (or roll back)
+        together, exactly once.
+
+        Only when every read model stood at the log's head just before these events (the
+        usual case: this process or another kept them current); otherwise, for an erasure
+        (its rows are made afresh from the log) or when a projection fails, nothing is
+        written here and False is returned: ``catch_up`` after the commit does it as before.
+        ``loaded``: each touched case as it was before the first of these events."""
+        if not batch or self.storage.backend != "sqlite" or self.storage is not self.source.storage:
+            return False  # PostgreSQL, or the rm_ tables in another database
+        if any(isinstance(event, PersonalDataErased) for _, event in batch):
+            return False
+        steps = _steps(batch, loaded)
+        if steps is None:
+            return False
+        # The positions are read and written with plain SQL on the connection itself: three
+        # statements, none of SQLAlchemy's per-statement work (most of a command's cost).
+        cursor = dbapi_connection.cursor()
+        previous = cursor.execute(f"SELECT max(rowid) FROM {events_table} WHERE rowid < ?",
+                                  (batch[0][0],)).fetchone()[0] or 0
+        tracking = {row[0]: (row[1], row[2]) for row in cursor.execute(
+            "SELECT projection, position, version FROM rm_tracking")}
+        if any(tracking.get(p.name) != (previous, p.version) for p in self.projections):
+            return False  # behind, or a projection's version changed: catch_up's work
+        if self._in_transaction is None:
+            self._in_transaction = _borrowing_engine()
+        with _borrowed(*self._in_transaction, dbapi_connection) as conn:
+            # A failing projection must not lose the command: its rows are undone, the events
+            # stored, and the catch-up after the commit tries again (and says so).
+            conn.exec_driver_sql("SAVEPOINT stafet_read_models")
+            try:
+                rows = Rows(conn)
+                for position, event, before, after in steps:
+                    for p in self.projections:
+                        if p.wants(event):
+                            p.apply(rows, event, before, after, position)
+                rows.flush()
+                names = [p.name for p in self.projections]
+                cursor.execute(
+                    "UPDATE rm_tracking SET position = ?, updated_at = ? WHERE projection IN "
+                    f"({', '.join('?' * len(names))})",
+                    (batch[-1][0], _sqlite_time(self.clock()), *names))
+            except Exception:
+                conn.exec_driver_sql("ROLLBACK TO stafet_read_models")
+                conn.exec_driver_sql("RELEASE stafet_read_models")
+                logging.getLogger("stafet").debug("read models not applied in the transaction",
+                                                  exc_info=True)
+                return False
+            conn.exec_driver_sql("RELEASE stafet_read_models")
+        for _, event, _, _ in steps:
+            self._cache.pop(event.originator_id, None)  # only what is committed is cached
+        return True
+
     # -- following the log ----------------------------------------------------------------
 
     def run(
@@ -357,6 +425,7 @@ class ReadModels:
         When the database goes away (a server restart), say so and try again every few
         seconds; exactly-once tracking means nothing is skipped or doubled on return."""
         listener = None
+        gone = database_gone()
         try:
             while not stop.is_set():
                 try:
@@ -369,7 +438,7 @@ class ReadModels:
                         self._wait_for_notify(listener, stop, poll_seconds)
                     else:
                         stop.wait(poll_seconds)
-                except DATABASE_GONE as error:
+                except gone as error:
                     first_line = (str(error).strip().splitlines() or ["no details"])[0]
                     logging.getLogger("stafet").warning(
                         "the database is unavailable (%s); trying again in %s s",
@@ -394,3 +463,71 @@ class ReadModels:
                 for _ in listener.notifies(timeout=0, stop_after=100):
                     pass
                 return
+
+
+def _steps(batch: Sequence[tuple[int, Envelope]], loaded: Mapping[UUID, CaseState],
+           ) -> list[tuple[int, CaseEvent, CaseState | None, CaseState]] | None:
+    """Each case event with the case just before and just after it, folded from the states
+    the command was decided on; None if they do not line up (then catch_up does the work)."""
+    states: dict[UUID, CaseState | None] = dict(loaded)
+    steps = []
+    for position, event in batch:
+        if not isinstance(event, CaseEvent):
+            continue  # the administration's events: no read model holds them
+        before = None if isinstance(event, CaseOpened) else states.get(event.originator_id)
+        if (before.version if before is not None else 0) != event.originator_version - 1:
+            return None
+        after = evolve(before, event)
+        states[event.originator_id] = after
+        steps.append((position, event, before, after))
+    return steps
+
+
+class _Borrowed:
+    """The storing transaction's sqlite3 connection as SQLAlchemy sees it: statements run in
+    that transaction; committing and rolling back are the store's, so here they do nothing."""
+
+    def __init__(self) -> None:
+        self.connection: Any = None
+
+    def cursor(self) -> Any:
+        cursor = self.connection.cursor()
+        cursor.row_factory = None  # the library's connection makes sqlite3.Row; SQLAlchemy, tuples
+        return cursor
+
+    def commit(self) -> None:
+        pass
+
+    def rollback(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+def _borrowing_engine() -> tuple[sa.Engine, _Borrowed]:
+    proxy = _Borrowed()
+    engine = sa.create_engine("sqlite://", creator=lambda: proxy, poolclass=sa.pool.StaticPool)
+    return engine, proxy
+
+
+@contextlib.contextmanager
+def _borrowed(engine: sa.Engine, proxy: _Borrowed, dbapi_connection: Any) -> Iterator[Connection]:
+    """An SQLAlchemy connection on the storing transaction's own sqlite3 connection."""
+    proxy.connection = dbapi_connection
+    # Deleted and overwritten rows leave no plaintext behind, as on the read models' own
+    # connections (stafet.storage.engine).
+    dbapi_connection.execute("PRAGMA secure_delete = ON")
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        proxy.connection = None
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A time as SQLAlchemy stores ``UTCDateTime`` on SQLite (UTC, naive, microseconds)."""
+    return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")

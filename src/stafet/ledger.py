@@ -27,6 +27,7 @@ from uuid import UUID
 
 from stafet.application.unit_of_work import (
     CommandResult,
+    InStoringTransaction,
     UnitOfWork,
     decide_and_store,
     earlier_result,
@@ -43,7 +44,7 @@ from stafet.domain.administration import (
 from stafet.domain.authorisation import INTEGRITY_ROLES, require_any_role
 from stafet.domain.commands import Command, build_command, valid_actor
 from stafet.domain.errors import InvalidCommand, NotAllowed
-from stafet.domain.events import CaseEvent
+from stafet.domain.events import CaseEvent, Envelope
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.domain.state import CaseState
 from stafet.reader import Reader
@@ -136,7 +137,26 @@ class Ledger(CommandVerbs):
     def unit_of_work(self) -> UnitOfWork:
         """Several commands decided one after another and stored together, or not at all."""
         return UnitOfWork(self.store, self.policy, self.clock, self._after_commit,
-                          self._write_refused)
+                          self._write_refused, in_transaction=self._in_transaction_hook())
+
+    def _in_transaction_hook(self) -> InStoringTransaction | None:
+        """On SQLite with the read models beside the log, they are kept in the command's own
+        transaction (``ReadModels.apply_in_transaction``); when that cannot be done (behind,
+        an erasure) the catch-up after the commit does it."""
+        if not (self.update_read_models and self.storage.backend == "sqlite"
+                and self.read_models_url is None):
+            return None
+        from stafet.storage.recorders import SQLiteLedgerRecorder
+
+        read_models = self.read_models  # made (its tables too) before the write lock is taken
+        recorder = self.store.recorder
+        assert isinstance(recorder, SQLiteLedgerRecorder)
+        table = recorder.events_table_name
+
+        def hook(connection: Any, batch: list[tuple[int, Envelope]],
+                 loaded: dict[UUID, CaseState]) -> bool:
+            return read_models.apply_in_transaction(connection, batch, loaded, table)
+        return hook
 
     def _write_refused(self, command: Command, _refusal: NotAllowed) -> None:
         """A write the policy refused (a stranger to the case, a missing role) is logged."""

@@ -25,7 +25,7 @@ from stafet.projections.cases import rm_cases
 from stafet.projections.consents import rm_consents
 from stafet.projections.queries import AttentionFilter, CaseFilter
 
-import stafet.cli.app as cli_app
+import stafet.ledger as ledger_module
 from stafet import Ledger
 from stafet.domain.errors import InvalidCommand, RuleViolation
 from stafet.domain.rules import consent_expired, consent_is_active
@@ -250,7 +250,8 @@ def test_the_cli_answers_by_the_ledgers_clock(
         case.do("plan.accept", accepted_by=[{"role": "citizen"}])
         case.do("agreement.make", text="Søge bolig", responsible=CARL, due_on="2030-01-10")
         ledger.read_models.catch_up()
-    monkeypatch.setattr(cli_app, "Ledger",
+    # The command line imports the ledger when a verb first needs it (stafet.cli.app).
+    monkeypatch.setattr(ledger_module, "Ledger",
                         lambda *args, **kwargs: Ledger(*args, clock=clock, **kwargs))
 
     def attention() -> set[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
@@ -42,6 +42,9 @@ from stafet.storage.store import CaseStore
 # between our read and our write. Each attempt re-reads the case and re-checks every rule.
 MAX_ATTEMPTS = 8
 T = TypeVar("T")
+# (the storing transaction's connection, [(position, event)], the cases as loaded)
+# True when it did all that ``after_commit`` would do (so that is not called).
+InStoringTransaction = Callable[[Any, list[tuple[int, Envelope]], dict[UUID, CaseState]], bool]
 
 
 class StoredEventRef(BaseModel):
@@ -69,15 +72,22 @@ class UnitOfWork:
 
     def __init__(self, store: CaseStore, policy: Policy, clock: Callable[[], datetime],
                  after_commit: Callable[[], None] = lambda: None,
-                 refused: Callable[[Command, NotAllowed], None] = lambda _c, _e: None) -> None:
+                 refused: Callable[[Command, NotAllowed], None] = lambda _c, _e: None,
+                 in_transaction: InStoringTransaction | None = None) -> None:
         """``refused``: told of every command the authorisation policy refused (for the access
-        log), before the refusal is raised."""
+        log), before the refusal is raised. ``in_transaction``: told, inside the storing
+        transaction, of its connection, every event with its position, and each case as it was
+        loaded before this unit decided (the read models kept in that transaction, SQLite);
+        when it answers True, ``after_commit`` has nothing left to do and is not called."""
         self.store = store
         self.policy = policy
         self.clock = clock
         self.after_commit = after_commit
         self.refused = refused
+        self.in_transaction = in_transaction
+        self.done_in_transaction = False
         self.loaded_versions: dict[UUID, int] = {}
+        self.loaded_states: dict[UUID, CaseState] = {}
         self.states: dict[UUID, CaseState] = {}
         self.events: list[Envelope] = []
         self.records: list[CommandRecord] = []
@@ -95,6 +105,7 @@ class UnitOfWork:
         if case_id not in self.states:
             state = self.store.case(case_id)
             self.loaded_versions[case_id] = state.version
+            self.loaded_states[case_id] = state
             self.states[case_id] = state
         return self.states[case_id]
 
@@ -169,8 +180,15 @@ class UnitOfWork:
     def commit(self) -> None:
         if not self.events:
             return  # nothing decided, or only replayed command ids
+        hook = None
+        if self.in_transaction is not None:
+            tell, events, loaded = self.in_transaction, self.events, self.loaded_states
+
+            def hook(connection: Any, positions: Sequence[int]) -> None:
+                self.done_in_transaction = tell(
+                    connection, list(zip(positions, events, strict=True)), loaded)
         try:
-            self.store.append(self.events, self.records)
+            self.store.append(self.events, self.records, in_transaction=hook)
         except IntegrityError:
             raise ConcurrencyConflict(
                 "another writer changed one of these cases at the same moment; nothing was "
@@ -184,7 +202,8 @@ class UnitOfWork:
                 self.store.forget(case_id)
             refuse_erased()
         self.store.after_store(self.loaded_versions, self.states)
-        self.after_commit()
+        if not self.done_in_transaction:
+            self.after_commit()
 
 
 def decide_and_store(

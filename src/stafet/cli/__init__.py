@@ -17,23 +17,7 @@ from typing import NoReturn
 
 import click
 
-from stafet.cli import (  # noqa: F401  (each module registers its verbs)
-    admin,
-    apply,
-    case,
-    consent,
-    dev,
-    errorlog,
-    log,
-    meeting,
-    operations,
-    plan,
-    read,
-    report,
-    serve,
-    trust,
-    write,
-)
+# The verbs' modules are imported when a verb is used (``stafet.cli.lazy``, ``cli.index``).
 from stafet.cli.app import CURRENT, Ctx, cli
 from stafet.domain.errors import (
     SHOWN,
@@ -43,7 +27,6 @@ from stafet.domain.errors import (
     StafetError,
     cut,
 )
-from stafet.storage.failures import StoreUnavailable, StoreUnusable, explain
 
 EX_USAGE = 2  # click's own code for usage errors; ours for every input or setting error
 EX_SOFTWARE = 70  # sysexits.h: an internal error (a bug)
@@ -77,6 +60,8 @@ def main() -> None:
 
 
 def _stafet_error(error: StafetError) -> NoReturn:
+    from stafet.storage.failures import StoreUnavailable, StoreUnusable
+
     cause = getattr(error, "cause", error)  # a batch line's error carries what refused it
     if isinstance(cause, RuleViolation):
         click.echo(f"Refused: {_short(error.message)}", err=True)
@@ -97,6 +82,9 @@ def _failure(error: Exception, ctx: Ctx | None) -> NoReturn:
     if ctx is None:  # it failed before the root command ran: the environment's settings
         ctx = Ctx(db=os.environ.get("STAFET_DB"), actor=None, as_json=False,
                   error_log=os.environ.get("STAFET_ERROR_LOG"))
+    from stafet.cli import errorlog
+    from stafet.storage.failures import explain
+
     stores = ctx.stores()
     known = explain(error, stores)
     if known is not None:

@@ -8,19 +8,21 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
-from pydantic import ValidationError
 
-from stafet.cli.render import json_default
-from stafet.domain.commands import describe_validation_error
+from stafet.cli.index import VERBS
+from stafet.cli.lazy import LazyGroup
 from stafet.domain.errors import InvalidCommand, StafetError, cut
-from stafet.domain.policy import DEFAULT_POLICY, Policy
-from stafet.ledger import Ledger
-from stafet.reader import Reader
-from stafet.storage.failures import Setting
-from stafet.storage.url import parse_db_url
+
+# The ledger, the read gate, pydantic and the store are imported where first used, so that
+# ``--help`` and a verb that does not need them start without them (stafet.cli.lazy).
+if TYPE_CHECKING:
+    from stafet.domain.policy import Policy
+    from stafet.ledger import Ledger
+    from stafet.reader import Reader
+    from stafet.storage.failures import Setting
 
 
 @dataclass
@@ -37,6 +39,9 @@ class Ctx:
     def stores(self) -> list[Setting]:
         """The databases this run was given, each with the option that named it, for the
         sentence that explains a database failure (``stafet.storage.failures``)."""
+        from stafet.storage.failures import Setting
+        from stafet.storage.url import parse_db_url
+
         found = []
         for option, url, given in (("--db (STAFET_DB)", self.db, True),
                                    ("--read-db (STAFET_READ_DB)", self.read_db, bool(self.read_db))):
@@ -54,10 +59,17 @@ class Ctx:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            from stafet.ledger import Ledger
+
             self._ledger = Ledger(self.db, policy=self.policy(), read_models_url=self.read_db)
         return self._ledger
 
     def policy(self) -> Policy:
+        from pydantic import ValidationError
+
+        from stafet.domain.commands import describe_validation_error
+        from stafet.domain.policy import DEFAULT_POLICY, Policy
+
         if not self.policy_file:
             return DEFAULT_POLICY
         try:
@@ -86,6 +98,8 @@ class Ctx:
         return self.actor
 
     def emit_json(self, data: Any) -> None:
+        from stafet.cli.render import json_default
+
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=json_default))
 
 
@@ -120,7 +134,9 @@ def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
     return _pass_ctx(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             lazy={verb: f"stafet.cli.{module}" for verb, (module, _) in VERBS.items()},
+             helps={verb: help_line for verb, (_, help_line) in VERBS.items()})
 @click.option(
     "--db", envvar="STAFET_DB", metavar="URL",
     help="Where the log lives: sqlite:///FILE (default ./stafet.db) or "

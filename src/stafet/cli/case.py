@@ -10,6 +10,8 @@ import click
 
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.dates import MOMENT
+from stafet.cli.index import added_to
+from stafet.cli.lazy import LazyGroup
 from stafet.cli.meeting_view import meeting_lines, terminal_width
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.calendar import Lang, day, when
@@ -28,7 +30,7 @@ def parse_moment(text: str, option: str) -> datetime:
         raise InvalidCommand(f"{option} {error.message}.") from None
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=added_to("case"))
 def case() -> None:
     """Open, close and read cases.
 

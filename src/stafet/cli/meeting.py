@@ -8,13 +8,15 @@ import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.dates import DAY, MEETING_TIME
+from stafet.cli.index import added_to
+from stafet.cli.lazy import LazyGroup
 from stafet.cli.meeting_view import meeting_json, meeting_lines, terminal_width
 from stafet.cli.write import common_of, run, write_options
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import MeetingKind
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy=added_to("meeting"))
 def meeting() -> None:
     """Coordinating meetings: convene, agenda, reschedule, hold, not-held, cancel, minutes-sent, show.
 

@@ -143,7 +143,7 @@ class RecordPrune(AdminCommand):
 
 
 class Grant(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     role: RoleName
     org: str | None = None
     granted_at: datetime
@@ -153,7 +153,7 @@ class Grant(BaseModel):
 class Roles(BaseModel):
     """Who holds which role now. Satisfies the library's aggregate protocol (id, version)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     id: UUID = ADMINISTRATION_ID
     version: int = 0
     grants: dict[str, tuple[Grant, ...]] = {}

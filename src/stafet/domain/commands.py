@@ -36,7 +36,7 @@ from stafet.domain.values import (
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     name: ClassVar[str]
     REGISTRY: ClassVar[dict[str, type[Command]]] = {}
 
@@ -91,13 +91,13 @@ class CaseCommand(Command):
 
 
 class Giver(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     role: GiverRole
     name: ShortText | None = None
 
 
 class NewParticipant(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     kind: ParticipantKind
     title: ShortText | None = None
     name: ShortText | None = None
@@ -282,7 +282,7 @@ class ChangeEffortStatus(CaseCommand):
 class AgreementTerms(BaseModel):
     """One agreement: who does what, by when."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     text: Text
     responsible: ParticipantRef
     due_on: Day
@@ -454,7 +454,7 @@ def failed_field(error: ValidationError) -> str | None:
     return field or first["msg"].removeprefix("Value error, ").partition(" ")[0] or None
 
 
-_ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef)
+_ACTOR: TypeAdapter[str] = TypeAdapter(ParticipantRef, config=ConfigDict(defer_build=True))
 
 
 def valid_actor(actor: str | None) -> str:

@@ -25,7 +25,7 @@ from stafet.domain.values import (
 
 
 class ParticipantInfo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     ref: str
     kind: ParticipantKind
     title: str | None = None
@@ -33,7 +33,7 @@ class ParticipantInfo(BaseModel):
 
 
 class ConsentGiver(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     role: GiverRole
     name: str | None = None
 
@@ -41,7 +41,7 @@ class ConsentGiver(BaseModel):
 class Envelope(BaseModel):
     """What every recorded event carries: where it sits in the log, who, and when."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     originator_id: UUID
     originator_version: int

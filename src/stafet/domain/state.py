@@ -30,7 +30,7 @@ BatonStage = Literal["held", "offered", "exchange"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ class CaseState(_Frozen):
 class CaseSnapshot(BaseModel):
     """The whole state of a case at one position; kept beside the log, never in it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     PERSONAL: ClassVar[tuple[str, ...]] = ("state",)
 
     originator_id: UUID

@@ -13,7 +13,7 @@ subject's key leaves every hash intact.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 GENESIS = bytes(32)
@@ -22,20 +22,23 @@ GENESIS = bytes(32)
 def event_hash(case_id: UUID, position: int, topic: str, state: bytes | str) -> bytes:
     if isinstance(state, str):  # only a row edited behind the ledger's back holds text here
         state = state.encode("utf-8")
-    h = hashlib.sha256(b"stafet-event-v1\0")
-    h.update(case_id.bytes)
-    h.update(position.to_bytes(8, "big"))
-    h.update(topic.encode("utf-8") + b"\0")
-    h.update(state)
-    return h.digest()
+    # One buffer, one call: the same digest as hashing the parts one after another, for less
+    # of Python's per-call work (verify hashes every event of the log).
+    return _sha256(b"".join((_EVENT, case_id.bytes, position.to_bytes(8, "big"),
+                             topic.encode("utf-8"), b"\0", state))).digest()
 
 
 def link(previous: bytes, this_event: bytes) -> bytes:
-    return hashlib.sha256(previous + this_event).digest()
+    return _sha256(previous + this_event).digest()
 
 
-@dataclass(frozen=True)
-class ChainLink:
+_EVENT = b"stafet-event-v1\0"
+_sha256 = hashlib.sha256
+
+
+class ChainLink(NamedTuple):
+    """One row of the chain table (a tuple: verify reads one per event of the log)."""
+
     seq: int  # the event's position in the whole log (its notification id)
     case_id: UUID
     position: int

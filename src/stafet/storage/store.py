@@ -29,7 +29,7 @@ from stafet.storage.engine import sql_engine
 from stafet.storage.failures import Setting, explain
 from stafet.storage.keys import ErasedSnapshot, KeyErased, KeyStore
 from stafet.storage.mapper import PydanticMapper
-from stafet.storage.recorders import CommandRecord, LedgerRecorder
+from stafet.storage.recorders import CommandRecord, InTransaction, LedgerRecorder
 from stafet.storage.snapshots import SnapshotMapper, UnchainedSnapshot, UntrustedSnapshot
 from stafet.storage.url import StorageConfig
 
@@ -112,12 +112,18 @@ class CaseStore(Application[UUID]):
 
     # -- storing -----------------------------------------------------------------------
 
-    def append(self, events: Sequence[Envelope], records: Sequence[CommandRecord]) -> None:
+    def append(self, events: Sequence[Envelope], records: Sequence[CommandRecord],
+               in_transaction: InTransaction | None = None) -> None:
         """Store decided events and their command records in one transaction.
 
         Raises ``IntegrityError`` when another writer stored one of these positions first, and
-        ``KeyErased`` when a citizen's key was deleted meanwhile; nothing is stored then."""
-        self.save(*events, command_records=list(records))
+        ``KeyErased`` when a citizen's key was deleted meanwhile; nothing is stored then.
+        ``in_transaction`` (SQLite): called inside that transaction with its connection and
+        the events' positions, to write what must commit with them (the read models)."""
+        if in_transaction is None:
+            self.save(*events, command_records=list(records))
+        else:
+            self.save(*events, command_records=list(records), in_transaction=in_transaction)
 
     def after_store(self, loaded_versions: dict[UUID, int], states: dict[UUID, CaseState]) -> None:
         """Keep the just-stored states for the next command, and snapshot those that are due."""
@@ -283,7 +289,7 @@ class CaseStore(Application[UUID]):
         import psycopg
         from psycopg import sql
 
-        from stafet.storage.recorders import PostgresLedgerRecorder
+        from stafet.storage.postgres_recorder import PostgresLedgerRecorder
 
         recorder = self.recorder
         assert isinstance(recorder, PostgresLedgerRecorder)

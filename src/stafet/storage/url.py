@@ -91,7 +91,7 @@ def parse_db_url(url: str | None = None) -> StorageConfig:
             "POSTGRES_POOL_SIZE": "2",
             "POSTGRES_MAX_OVERFLOW": "4",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
-            "APPLICATION_RECORDER_TOPIC": "stafet.storage.recorders:PostgresLedgerRecorder",
+            "APPLICATION_RECORDER_TOPIC": "stafet.storage.postgres_recorder:PostgresLedgerRecorder",
             "IS_SNAPSHOTTING_ENABLED": "y",
         }
         return StorageConfig(

@@ -147,8 +147,8 @@ def verify(
         lambda after: recorder.select_chain(after, BATCH), lambda k: k.seq)
     head, count = GENESIS, 0
     matched: Checkpoint | None = None  # the newest checkpoint the log still agrees with
-    case_positions: dict[UUID, int] = {}
-    case_heads: dict[UUID, bytes] = {}
+    case_positions: dict[int, int] = {}  # by the case id's int
+    case_heads: dict[int, bytes] = {}
     event, chain = next(events, None), next(links, None)
 
     def broken(kind: str, text: str, seq: int, case_id: UUID | None = None,
@@ -186,7 +186,10 @@ def verify(
             return broken("changed", f"the event at position {event.id} holds values the ledger "
                           "never writes (edited by hand): it was changed after it was recorded",
                           event.id, chain.case_id, chain.position)
-        same_place = (case_id, event.originator_version) == (chain.case_id, chain.position)
+        # UUIDs compared and keyed by their int: equal exactly when the ids are, without
+        # UUID's own (Python-level) __eq__ and __hash__ once per event.
+        key = case_id.int
+        same_place = key == chain.case_id.int and event.originator_version == chain.position
         if not same_place or this != chain.event_hash:
             own = recorder.select_chain_link(case_id, event.originator_version)
             if own is not None and own.seq != event.id and own.event_hash == this:
@@ -201,7 +204,7 @@ def verify(
             return broken("changed", f"the event at position {event.id} (case {case_id}, entry "
                           f"{event.originator_version}) was changed after it was recorded",
                           event.id, case_id, event.originator_version)
-        expected_position = case_positions.get(case_id, 0) + 1
+        expected_position = case_positions.get(key, 0) + 1
         if event.originator_version != expected_position:
             return broken("missing", f"case {case_id} jumps from entry {expected_position - 1} "
                           f"to {event.originator_version} at position {event.id}: entries are "
@@ -210,13 +213,13 @@ def verify(
         if head != chain.chain_hash:
             return broken("chain", f"the chain record at position {event.id} was altered",
                           event.id, case_id, event.originator_version)
-        case_head = link(case_heads.get(case_id, GENESIS), this)
+        case_head = link(case_heads.get(key, GENESIS), this)
         if case_head != chain.case_hash:
             return broken("chain", f"the chain record at position {event.id} was altered "
                           f"(its hash for case {case_id})", event.id, case_id,
                           event.originator_version)
-        case_heads[case_id] = case_head
-        case_positions[case_id] = event.originator_version
+        case_heads[key] = case_head
+        case_positions[key] = event.originator_version
         count += 1
         for checkpoint in due.get(count, ()):
             if checkpoint.root != head:
