@@ -140,11 +140,13 @@ class Ledger(CommandVerbs):
 
     def apply_batch(self, lines: Sequence[str], *, actor: str | None = None,
                     atomic: bool = False, progress: LineProgress | None = None,
-                    ) -> list[CommandResult]:
-        """Apply a batch of JSON lines in order (see ``stafet.application.batch``)."""
+                    key: str | None = None) -> list[CommandResult]:
+        """Apply a batch of JSON lines in order (see ``stafet.application.batch``); ``key``
+        (e.g. the file's path) makes applying it again store nothing twice."""
         from stafet.application.batch import apply_batch
 
-        return apply_batch(self, lines, actor=actor, atomic=atomic, progress=progress)
+        return apply_batch(self, lines, actor=actor, atomic=atomic, progress=progress,
+                           key=key)
 
     def _after_commit(self) -> None:
         if not self.update_read_models:

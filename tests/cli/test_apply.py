@@ -64,15 +64,18 @@ def test_a_file_applies_in_order_and_reports_what_it_stored(db: str, tmp_path: P
 def test_stdin_with_json_output(db: str) -> None:
     result = apply(db, OPEN, JOIN, HAND)
     answer = result.json
-    assert answer == {"applied": 3, "events": 3, "cases": [cases(db)[0]["case_id"]]}
+    case_id = cases(db)[0]["case_id"]
+    assert answer == {"applied": 3, "events": 3, "cases": [case_id], "opened": [case_id],
+                      "already_stored": 0}
 
 
 def test_a_refused_line_in_the_middle_keeps_the_lines_before_and_applies_none_after(db: str) -> None:
     result = stafet(db, "apply", "-", stdin=batch(OPEN, JOIN, HAND, RELEASE, GRAB, NOTE))
 
     assert_clean_failure(result, 1, "line 4", "no other authority has taken the baton")
-    assert result.err.startswith("Refused: line 4: ")
-    assert len(result.err.strip().splitlines()) == 1
+    stored, refused = result.err.strip().splitlines()
+    assert refused.startswith("Refused: line 4: ")
+    assert stored.startswith("Stored lines 1-3 before line 4; opened case(s) ")
     assert _types(db) == ["CaseOpened", "ParticipantJoined", "BatonHanded"]
 
 

@@ -76,7 +76,18 @@ class Ctx:
         """Every read goes through it: it asks who (--as) and why (--purpose), checks the
         authorisation policy, and access-logs what it hands out (and what it refused). The
         verbs only format its answers."""
+        self.require_store()
         return self.ledger.reader(self.actor, self.purpose)
+
+    def require_store(self) -> None:
+        """A read of an SQLite file that does not exist is a mistake (a typo in --db), not an
+        empty ledger: refused, and the file is not created. ``stafet init`` creates it."""
+        if self._ledger is not None:
+            return
+        path = parse_db_url(self.db).sqlite_path
+        if path is not None and not Path(path).exists():
+            raise InvalidCommand(f"no ledger at {cut(path, 120)}; run `stafet init` (or check "
+                                 "--db).")
 
     def require_actor(self) -> str:
         if not self.actor:
@@ -120,7 +131,65 @@ def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
     return _pass_ctx(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Root(click.Group):
+    """The root group: its options (--json, --as, --purpose, --db, ...) may also be written
+    after the verb (``stafet case list --json``, ``case show C --as x``); they are moved in
+    front of it before click parses. An option the verb itself has (``dev token --as``) stays
+    the verb's."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_root_options(self, args))
+
+
+def _names(command: click.Command) -> set[str]:
+    return {name for p in command.params if isinstance(p, click.Option)
+            for name in (*p.opts, *p.secondary_opts)}
+
+
+def hoist_root_options(root: click.Group, args: list[str]) -> list[str]:
+    """``args`` with the root's options that follow the verb moved to the front (up to a
+    ``--``, after which everything is an argument)."""
+    takes_value = {name: not p.is_flag for p in root.params if isinstance(p, click.Option)
+                   for name in (*p.opts, *p.secondary_opts)}
+    leaf: click.Command = root
+    for token in args:
+        if token == "--":
+            break
+        if isinstance(leaf, click.Group) and token in leaf.commands:
+            leaf = leaf.commands[token]
+    if leaf is root:
+        return args
+    own = _names(leaf)
+    front: list[str] = []
+    rest: list[str] = []
+    seen_verb = False
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        name = token.split("=", 1)[0]
+        if seen_verb and name in takes_value and name not in own:
+            front.append(token)
+            if takes_value[name] and "=" not in token and i + 1 < len(args):
+                front.append(args[i + 1])
+                i += 1
+        else:
+            if not token.startswith("-"):
+                seen_verb = True
+            elif not seen_verb and takes_value.get(name) and "=" not in token:
+                rest.append(token)  # a root option before the verb, with its value
+                if i + 1 < len(args):
+                    rest.append(args[i + 1])
+                i += 2
+                continue
+            rest.append(token)
+        i += 1
+    return front + rest
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db", envvar="STAFET_DB", metavar="URL",
     help="Where the log lives: sqlite:///FILE (default ./stafet.db) or "
