@@ -42,6 +42,8 @@ class BatchLineError(StafetError):
         self.cause = error
         self.stored = list(stored)
         """The lines stored before the refused one (line number, result); none if atomic."""
+        self.after: str | None = None
+        """A line the command line says after the refusal (what was stored)."""
 
 
 def decode_lines(raw_lines: Sequence[bytes]) -> list[str]:

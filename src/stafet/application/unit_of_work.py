@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from stafet.domain.administration import (
     ADMINISTRATION_ID,
@@ -49,6 +49,13 @@ class StoredEventRef(BaseModel):
     type: str
     id: str | None = None
     """The id the event gave what it created (G1, E1, A1, C1, M1, SP1), if it created one."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("id") is None:
+            data.pop("id", None)  # only events that created something name an id
+        return data
 
 
 # The events that create something the case names by an id, and the field holding that id.

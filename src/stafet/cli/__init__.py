@@ -77,10 +77,15 @@ def main() -> None:
 
 def _stafet_error(error: StafetError) -> NoReturn:
     cause = getattr(error, "cause", error)  # a batch line's error carries what refused it
+    after = getattr(error, "after", None)  # a line more, e.g. what a batch stored before
     if isinstance(cause, RuleViolation):
         click.echo(f"Refused: {_short(error.message)}", err=True)
+        if after:
+            click.echo(after, err=True)
         sys.exit(1)
     click.echo(f"Error: {_short(error.message)}", err=True)
+    if after:
+        click.echo(after, err=True)
     if isinstance(cause, StoreUnavailable):
         sys.exit(EX_TEMPFAIL)
     sys.exit(EX_USAGE if isinstance(cause, InvalidCommand | CaseNotFound | StoreUnusable) else 1)

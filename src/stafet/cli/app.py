@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 
 from stafet.cli.render import json_default
+from stafet.domain.attention import FLAGS
 from stafet.domain.commands import describe_validation_error
 from stafet.domain.errors import InvalidCommand, StafetError, cut
 from stafet.domain.policy import DEFAULT_POLICY, Policy
@@ -85,9 +86,15 @@ class Ctx:
         if self._ledger is not None:
             return
         path = parse_db_url(self.db).sqlite_path
-        if path is not None and not Path(path).exists():
+        if path is None:
+            return
+        try:
+            Path(path).stat()
+        except FileNotFoundError:
             raise InvalidCommand(f"no ledger at {cut(path, 120)}; run `stafet init` (or check "
-                                 "--db).")
+                                 "--db).") from None
+        except OSError:
+            return  # there, but not for us: the store's own check says why
 
     def require_actor(self) -> str:
         if not self.actor:
@@ -119,11 +126,21 @@ def choice_of(literal: Any) -> click.Choice[str]:
     return click.Choice([str(v) for v in get_args(literal)])
 
 
+def flag_option(help_text: str) -> Callable[[C], C]:
+    """--flag, one of the attention flags (``FLAGS``): an unknown name is a usage error
+    naming them, and --help lists them with what each means."""
+    return click.option(
+        "--flag", type=click.Choice(list(FLAGS), case_sensitive=False), metavar="FLAG",
+        help=help_text + " One of: " + "; ".join(f"{n} ({m})" for n, m in FLAGS.items())
+        + ".")
+
+
 # This run's Ctx, for ``main`` to explain a failure after click has let go of its context.
 CURRENT: ContextVar[Ctx | None] = ContextVar("stafet_cli_ctx", default=None)
 
 _pass_ctx = click.make_pass_decorator(Ctx)
 R = TypeVar("R")
+C = TypeVar("C", bound=Callable[..., Any])
 
 
 def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:

@@ -57,7 +57,7 @@ def apply_cmd(ctx: Ctx, file: IO[bytes], atomic: bool, batch_id: str | None) -> 
             results = ctx.ledger.apply_batch(lines, actor=ctx.actor, atomic=atomic,
                                              progress=progress, key=key)
         except BatchLineError as error:
-            _report_stop(ctx, error, atomic)
+            error.after = _report_stop(ctx, error, atomic)
             raise
     cases = sorted({str(r.case_id) for r in results})
     events = sum(len(r.events) for r in results if not r.replayed)
@@ -72,25 +72,26 @@ def apply_cmd(ctx: Ctx, file: IO[bytes], atomic: bool, batch_id: str | None) -> 
 
 
 def _opened(results: list[CommandResult]) -> list[str]:
-    return [str(r.case_id) for r in results if r.command == "case.open"]
+    """The cases the batch opened (not those a line opened in an earlier run)."""
+    return [str(r.case_id) for r in results if r.command == "case.open" and not r.replayed]
 
 
-def _report_stop(ctx: Ctx, error: BatchLineError, atomic: bool) -> None:
-    """Before the refusal: what the batch stored up to it (nothing, if atomic)."""
+def _report_stop(ctx: Ctx, error: BatchLineError, atomic: bool) -> str | None:
+    """What the batch stored before the refused line (nothing, if atomic): JSON on stdout
+    with --json, else the line said after the refusal."""
     stored = error.stored
     numbers = [n for n, _ in stored]
     opened = _opened([r for _, r in stored])
     if ctx.as_json:
         ctx.emit_json({"stopped_at_line": error.line_no, "stored_lines": numbers,
                        "opened": opened, "cases": sorted({str(r.case_id) for _, r in stored})})
-        return
+        return None
     if atomic or not stored:
-        click.echo(f"Nothing was stored (stopped at line {error.line_no}).", err=True)
-        return
-    click.echo(f"Stored lines {_ranges(numbers)} before line {error.line_no}"
-               + (f"; opened case(s) {', '.join(opened)}" if opened else "")
-               + ". Fix the line and apply the file again: what is stored is not stored twice.",
-               err=True)
+        return "Nothing was stored."
+    return (f"Stored line{'s' if len(numbers) > 1 else ''} {_ranges(numbers)}"
+            + (f"; opened case(s) {', '.join(opened)}" if opened else "")
+            + ". Fix the refused line and apply the file again: what is stored is not stored "
+            "twice.")
 
 
 def _ranges(numbers: list[int]) -> str:

@@ -14,12 +14,17 @@ from typing import IO, Any
 
 import click
 
-from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, cli, flag_option, pass_ctx
 from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
-from stafet.projections.queries import AttentionFilter
+from stafet.projections.queries import (
+    CASELOAD,
+    AttentionFilter,
+    AttentionSummary,
+    summarise,
+)
 
 # The columns of `export --events` (each event as `case history --json` writes it, with its
 # place in the whole log and its case).
@@ -129,22 +134,28 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
 @cli.command("attention")
 @click.option("--holder", metavar="PERSON@ORG", help="Only cases this coordinator holds.")
 @click.option("--org", metavar="ORG", help="Only cases held at this organisation.")
-@click.option("--flag", metavar="FLAG", help="Only this flag, e.g. agreement_overdue.")
+@flag_option("Only this flag.")
+@click.option("--summary", is_flag=True,
+              help="Counts per holder and per flag instead of the list of flags.")
 @click.option("--as-of", "--at", "as_of", cls=Renamed, metavar="TIME",
               help="As things stood at this time instead of now, e.g. 2026-05-01T12:00.")
 @pass_ctx
 def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
-              as_of: str | None) -> None:
+              summary: bool, as_of: str | None) -> None:
     """What needs attention across all cases now (SPEC §9), plus coordinators over caseload.
 
     \b
     Example:
       stafet attention
       stafet attention --holder anne@jobcenter --flag agreement_overdue
+      stafet attention --org jobcenter-odense --summary
     """
     answer = ctx.reader.attention(AttentionFilter(holder=holder, org=org, flag=flag),
                                   at=parse_moment(as_of, "--as-of") if as_of else None)
     rows, over = answer.flags, answer.caseload_over_limit
+    if summary:
+        _summary(ctx, summarise(answer))
+        return
     if ctx.as_json:
         ctx.emit_json(answer.model_dump())
         return
@@ -158,16 +169,39 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
                    f"(limit {ctx.ledger.policy.caseload_limit}).")
 
 
+def _summary(ctx: Ctx, counts: AttentionSummary) -> None:
+    if ctx.as_json:
+        ctx.emit_json(counts.model_dump())
+        return
+    if not counts.flags and not counts.caseload_over_limit:
+        click.echo("Nothing needs attention.")
+        return
+    click.echo(table(["HOLDER", "FLAGS", "CASES"], [
+        [c.name, str(c.flags), str(c.cases)] for c in counts.per_holder]))
+    click.echo("")
+    click.echo(table(["FLAG", "COUNT", "CASES"], [
+        [c.name, str(c.flags), str(c.cases) if c.name != CASELOAD else "-"]
+        for c in counts.per_flag]))
+    click.echo("")
+    click.echo(f"{counts.flags} flags on {counts.cases} cases"
+               + (f"; {counts.caseload_over_limit} coordinators over the caseload limit"
+                  if counts.caseload_over_limit else "") + ".")
+
+
 @cli.command("caseload")
+@click.option("--org", metavar="ORG", help="Only the coordinators of this organisation.")
+@click.option("--sort", type=click.Choice(["load", "name"]), default="load", show_default=True,
+              help="The most active cases first, or by name.")
 @pass_ctx
-def caseload(ctx: Ctx) -> None:
+def caseload(ctx: Ctx, org: str | None, sort: str) -> None:
     """Active cases per coordinator, flagged above the limit (DS: about 30).
 
     \b
     Example:
       stafet caseload
+      stafet caseload --org jobcenter-odense --sort name
     """
-    rows = ctx.reader.caseload()
+    rows = ctx.reader.caseload(org, "name" if sort == "name" else "load")
     if ctx.as_json:
         ctx.emit_json([r.model_dump() for r in rows])
         return

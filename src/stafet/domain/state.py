@@ -183,6 +183,7 @@ class Meeting(_Frozen):
     minutes: str | None = None
     decisions: list[str] = []
     minutes_sent: bool = False
+    convened_at: datetime | None = None  # business time of the convening (None: older snapshots)
 
 
 class PlanAcceptance(_Frozen):

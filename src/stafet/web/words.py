@@ -230,6 +230,9 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "agreement_overdue": "Aftale overskredet",
         "exchange_open": "Overdragelse står åben",
         "consent_expiring": "Samtykke udløber snart",
+        "short_notice": "Møde indkaldt med kort varsel",
+        "meeting_unrecorded": "Møde hverken afholdt eller aflyst",
+        "minutes_not_sent": "Referat ikke sendt",
         "caseload": "Sagsstamme over grænsen",
     },
     "en": {
@@ -239,6 +242,9 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "agreement_overdue": "Agreement overdue",
         "exchange_open": "Hand-over left open",
         "consent_expiring": "Consent expiring soon",
+        "short_notice": "Meeting convened at short notice",
+        "meeting_unrecorded": "Meeting neither held nor cancelled",
+        "minutes_not_sent": "Minutes not sent",
         "caseload": "Caseload over the limit",
     },
 }
