@@ -126,7 +126,7 @@ def test_case_show_lists_the_cases_own_flags_and_marks_overdue_agreements(db: st
 
 
 def test_case_list_finds_a_case_by_the_citizens_reference_and_logs_it_under_them(db: str) -> None:
-    first, second, _third = _two_holders(db)
+    _first, second, _third = _two_holders(db)
     found = stafet(db, "--json", "case", "list", "--subject", "borger-2").json
     assert [c["case_id"] for c in found] == [second]
     assert stafet(db, "--json", "case", "list", "--subject", "borger-9999").json == []

@@ -4,11 +4,25 @@ when due, cleared by what resolves them, and their numbers policy settings."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
+
 from stafet import Ledger, Policy
-from tests.readside.support import Clock, open_ledger
-from tests.readside.test_attention_flags import BO, Case, clock, iso, ledger, minute  # noqa: F401
+from tests.readside.support import Clock, open_ledger, utc
+from tests.readside.test_attention_flags import BO, Case, iso, minute
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(utc(2026, 1, 5, 8, 0))  # Monday 5 January 2026, 09:00 in Copenhagen
+
+
+@pytest.fixture
+def ledger(db_url: str, clock: Clock) -> Iterator[Ledger]:
+    with open_ledger(db_url, clock=clock, read_models=True) as the_ledger:
+        yield the_ledger
 
 
 def _convene(case: Case, starts: object, **more: object) -> None:
