@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import IO, Any
 
 import click
@@ -219,11 +220,14 @@ def caseload(ctx: Ctx, org: str | None, sort: str) -> None:
               help="With --format fhir: the case as the log stood at this recorded time.")
 @click.option("--table", "table_name", metavar="RM_TABLE", help="A read model, e.g. rm_cases.")
 @click.option("--events", "raw_events", is_flag=True, help="The raw event stream instead.")
+@click.option("--excel", is_flag=True,
+              help="With --format csv: as Excel in Denmark opens it (semicolons, a UTF-8 "
+              "byte-order mark, so æøå and the columns come out right).")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Where to write (default: stdout).")
 @pass_ctx
 def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_name: str | None,
-           raw_events: bool, output: IO[str]) -> None:
+           raw_events: bool, excel: bool, output: IO[str]) -> None:
     """Write a read model, or the raw event stream, for other tools; or one case as a FHIR
     R4 Bundle (CarePlan, Goals, CareTeam, Consents, Encounters, Tasks, Provenance) for
     another authority's system.
@@ -231,6 +235,10 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
     \b
     Example:
       stafet export --table rm_agreements --format csv -o agreements.csv
+      stafet export --table rm_cases --format csv --excel -o sager.csv
+
+    Timestamps are ISO 8601 in UTC with a Z (2026-03-02T08:15:00Z) in CSV and JSON alike;
+    days are ISO dates (2026-03-02).
       stafet export --events > events.jsonl
       stafet export 3fa85f --format fhir -o bundle.json
     """
@@ -246,6 +254,8 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
         return
     if as_of:
         raise InvalidCommand("--as-of goes with --format fhir.")
+    if excel and fmt != "csv":
+        raise InvalidCommand("--excel goes with --format csv.")
     if raw_events == bool(table_name):
         raise InvalidCommand("give either --table RM_TABLE or --events.")
     if raw_events:
@@ -260,8 +270,19 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
         return
-    writer = csv.DictWriter(output, fieldnames=columns)
+    if excel:
+        output.write("\ufeff")  # the byte-order mark tells Excel the file is UTF-8
+    writer = csv.DictWriter(output, fieldnames=columns, delimiter=";" if excel else ",")
     writer.writeheader()  # also when there are no rows: a CSV reader still learns the columns
     for row in rows:
-        writer.writerow({k: json.dumps(v, ensure_ascii=False, default=json_default)
-                         if isinstance(v, dict | list) else v for k, v in row.items()})
+        writer.writerow({k: csv_value(v) for k, v in row.items()})
+
+
+def csv_value(value: Any) -> Any:
+    """A cell: lists and objects as JSON, timestamps and days as in JSON (``json_default``:
+    2026-03-02T08:15:00Z, 2026-03-02), anything else as it is."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=json_default)
+    if isinstance(value, date):  # a datetime is a date too
+        return json_default(value)
+    return value
