@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from uuid import UUID
 
 from stafet.application.unit_of_work import (
@@ -167,8 +167,14 @@ class Ledger(CommandVerbs):
         own reads use it; people read through ``reader(actor, purpose)``."""
         return self.store.case(self.resolve_case(case_id), version)
 
-    def get_case_as_of(self, case_id: CaseId, moment: datetime) -> CaseState:
-        """The case exactly as the log stood at a recorded time (time travel, from the log)."""
+    def get_case_as_of(self, case_id: CaseId, moment: datetime,
+                       by: Literal["recorded", "business"] = "recorded",
+                       last: int | None = None) -> CaseState:
+        """The case exactly as the log stood at a recorded time (time travel, from the log);
+        ``by="business"``: as it was in the world then, whenever it was logged (up to the
+        entry at position ``last``, if given)."""
+        if by == "business":
+            return self.store.case_as_of_business(self.resolve_case(case_id), moment, last)
         return self.store.case_as_of(self.resolve_case(case_id), moment)
 
     def history(self, case_id: CaseId) -> list[CaseEvent]:

@@ -33,7 +33,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -248,15 +248,18 @@ class Reader:
         self._log("show", state)
         return self._as_seen(state, view)
 
-    def case_as_of(self, ref: UUID | str, moment: datetime) -> CaseState:
-        """The case exactly as the log stood at a recorded time (never past a former
-        participant's leaving)."""
+    def case_as_of(self, ref: UUID | str, moment: datetime,
+                   by: Literal["recorded", "business"] = "recorded") -> CaseState:
+        """The case exactly as the log stood at a recorded time, or (``by="business"``) as it
+        was in the world at that time (never past a former participant's leaving)."""
         self.purpose  # noqa: B018
-        state, view = self._view("show-as-of", ref, criterion=moment.isoformat())
-        then = self.ledger.get_case_as_of(state.id, moment)
-        if view.kind == "until" and then.version > self._until(state, view):
+        criterion = moment.isoformat() + ("" if by == "recorded" else " (business time)")
+        state, view = self._view("show-as-of", ref, criterion=criterion)
+        last = self._until(state, view) if view.kind == "until" else None
+        then = self.ledger.get_case_as_of(state.id, moment, by, last)
+        if by == "recorded" and last is not None and then.version > last:
             then = self._as_seen(state, view)
-        self._log("show-as-of", state, criterion=moment.isoformat())
+        self._log("show-as-of", state, criterion=criterion)
         return then
 
     def history(self, ref: UUID | str) -> list[CaseEvent]:

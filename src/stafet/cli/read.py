@@ -139,7 +139,8 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
 @click.option("--summary", is_flag=True,
               help="Counts per holder and per flag instead of the list of flags.")
 @click.option("--as-of", "--at", "as_of", cls=Renamed, metavar="TIME",
-              help="As things stood at this time instead of now, e.g. 2026-05-01T12:00.")
+              help="The flags due at this time instead of now, e.g. 2026-05-01T12:00 (each "
+              "flag is due from a business time: when what it is about happened).")
 @pass_ctx
 def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
               summary: bool, as_of: str | None) -> None:
