@@ -29,22 +29,23 @@ def test_as_of_by_business_time_counts_what_happened_by_then_also_if_logged_late
     assert joined.code == 0, str(joined)
     assert stafet(db, "case", "join", case_id, ADDICTION, "--kind", "authority").code == 0
 
-    then = stafet(db, "--json", "case", "show", case_id, "--as-of", _at(3), "--by", "business").json
+    then = stafet(db, "--json", "case", "show", case_id, "--as-of", _at(3), "--time", "business").json
     assert [p["ref"] for p in then["participants"]] == [HOLDER, SOCIAL]
-    before = stafet(db, "--json", "case", "show", case_id, "--as-of", _at(7), "--by", "business").json
+    before = stafet(db, "--json", "case", "show", case_id, "--as-of", _at(7), "--time", "business").json
     assert [p["ref"] for p in before["participants"]] == [HOLDER]
 
     # By recorded time (the default) the case was not in the log three days ago.
     recorded = stafet(db, "case", "show", case_id, "--as-of", _at(3))
     assert_clean_failure(recorded, 2, "was not yet in the log")
-    early = stafet(db, "case", "show", case_id, "--as-of", _at(12), "--by", "business")
+    early = stafet(db, "case", "show", case_id, "--as-of", _at(12), "--time", "business")
     assert_clean_failure(early, 2, "the case had not begun")
 
 
 def test_the_default_is_stated_in_help_and_by_needs_as_of(tmp_path: Path) -> None:
     text = " ".join(stafet(None, "case", "show", "--help").out.split())
-    assert "--by [recorded|business]" in text and "[default: recorded]" in text
+    assert "--time [recorded|business]" in text and "[default: recorded]" in text
     db = sqlite_url(tmp_path / "stafet.db")
     case_id = stafet(db, "--json", "case", "open", "--subject", "borger-1", "--kind", "adult",
                      "--title", "Forløb").json["case_id"]
-    assert_clean_failure(stafet(db, "case", "show", case_id, "--by", "business"), 2, "--by goes with --as-of")
+    alone = stafet(db, "case", "show", case_id, "--time", "business")
+    assert_clean_failure(alone, 2, "--time goes with --as-of")

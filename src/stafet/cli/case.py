@@ -47,8 +47,8 @@ def case() -> None:
 @click.argument("case_ref", metavar="CASE")
 @click.option("--as-of", metavar="TIME",
               help="Show the case as it stood at this time, e.g. 2026-05-01T12:00 (by the "
-              "recorded time unless --by business).")
-@click.option("--by", type=click.Choice(["recorded", "business"]), default="recorded",
+              "recorded time unless --time business).")
+@click.option("--time", "by", type=click.Choice(["recorded", "business"]), default="recorded",
               show_default=True,
               help="With --as-of: 'recorded', as the log stood then (what anyone could have "
               "read); 'business', as things were in the world then, with what was logged "
@@ -65,12 +65,12 @@ def show(ctx: Ctx, case_ref: str, as_of: str | None, by: str) -> None:
       stafet case show 3fa85f
       stafet --json case show 3fa85f
       stafet case show 3fa85f --as-of 2026-05-01T12:00
-      stafet case show 3fa85f --as-of 2026-02-01 --by business   # the plan on 1 February
+      stafet case show 3fa85f --as-of 2026-02-01 --time business   # the plan on 1 February
     """
     reader = ctx.reader  # first: a store that is not there is refused before it is made
     moment = parse_moment(as_of, "--as-of") if as_of else ctx.ledger.clock()
     if by == "business" and not as_of:
-        raise InvalidCommand("--by goes with --as-of.")
+        raise InvalidCommand("--time goes with --as-of.")
     state = (reader.case_as_of(case_ref, moment, "business" if by == "business" else "recorded")
              if as_of else reader.case(case_ref))
     flags = due_flags(state, ctx.ledger.policy, moment)

@@ -215,7 +215,7 @@ class CaseStore(Application[UUID]):
         except (KeyError, AssertionError, ValueError):  # an event told of before what it follows
             raise InvalidCommand(
                 f"the case's entries cannot be put together as of {when(moment)} in business "
-                "time (an entry is dated before what it follows); use --by recorded") from None
+                "time (an entry is dated before what it follows); use --time recorded") from None
         if state is None:
             raise CaseNotFound(
                 f"the case had not begun at {when(moment)}; it begins "
