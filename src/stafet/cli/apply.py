@@ -87,7 +87,7 @@ def _report_stop(ctx: Ctx, error: BatchLineError, atomic: bool) -> str | None:
                        "opened": opened, "cases": sorted({str(r.case_id) for _, r in stored})})
         return None
     if atomic or not stored:
-        return "Nothing was stored."
+        return None  # nothing stored: the refusal alone says it all
     return (f"Stored line{'s' if len(numbers) > 1 else ''} {_ranges(numbers)}"
             + (f"; opened case(s) {', '.join(opened)}" if opened else "")
             + ". Fix the refused line and apply the file again: what is stored is not stored "
