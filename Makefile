@@ -49,7 +49,7 @@ report: demo
 
 # The web view on the example case (docs/web.md): sign in at http://127.0.0.1:8000/ as
 # peter.lund@socialafdelingen-odense (the stafetholder), louise.holm@jobcenter-odense,
-# borger@3c9e41 (the citizen) or leder@jobcenter-odense (a team leader). Ctrl-C stops it.
+# borger@k7q2m9 (the citizen) or leder@jobcenter-odense (a team leader). Ctrl-C stops it.
 web: demo
 	$(BIN)/stafet --db sqlite:///$(DEMO_DB) --as it@kommunen roles grant team_leader \
 	  leder@jobcenter-odense --org jobcenter-odense

@@ -28,11 +28,13 @@ rm_agreements = sa.Table(
 class Agreements(Projection):
     name = "agreements"
     tables = (rm_agreements,)
-    handles = event_types(ev.AgreementMade, ev.AgreementCompleted, ev.AgreementCancelled)
+    handles = event_types(ev.AgreementMade, ev.AgreementCompleted, ev.AgreementCancelled,
+                          ev.AgreementReopened)
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
-        assert isinstance(event, ev.AgreementMade | ev.AgreementCompleted | ev.AgreementCancelled)
+        assert isinstance(event, ev.AgreementMade | ev.AgreementCompleted | ev.AgreementCancelled
+                          | ev.AgreementReopened)
         ids = [event.agreement_id]
         if isinstance(event, ev.AgreementMade) and event.replaces:
             ids.append(event.replaces)

@@ -28,7 +28,8 @@ class BatonHolds(Projection):
     name = "baton_holds"
     tables = (rm_baton_holds,)
     handles = event_types(
-        ev.CaseOpened, ev.BatonGrabbed, ev.BatonReleased, ev.CaseClosed, ev.CaseReopened
+        ev.CaseOpened, ev.BatonGrabbed, ev.BatonReleased, ev.CaseClosed, ev.CaseReopened,
+        ev.BatonConfirmed,
     )
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,

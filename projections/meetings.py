@@ -32,13 +32,14 @@ class Meetings(Projection):
     tables = (rm_meetings,)
     handles = event_types(
         ev.MeetingConvened, ev.MeetingAgendaChanged, ev.MeetingHeld, ev.MeetingCancelled,
-        ev.MinutesSent,
+        ev.MinutesSent, ev.MeetingRescheduled, ev.MeetingHoldWithdrawn,
     )
 
     def apply(self, rows: Rows, event: ev.CaseEvent, before: CaseState | None,
               after: CaseState, notification_id: int) -> None:
         assert isinstance(event, ev.MeetingConvened | ev.MeetingAgendaChanged | ev.MeetingHeld
-                          | ev.MeetingCancelled | ev.MinutesSent)
+                          | ev.MeetingCancelled | ev.MinutesSent | ev.MeetingRescheduled
+                          | ev.MeetingHoldWithdrawn)
         m = after.meetings[event.meeting_id]
         rows.put(rm_meetings, {
             "case_id": str(after.id), "meeting_id": m.meeting_id, "kind": m.kind,

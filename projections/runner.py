@@ -99,6 +99,9 @@ class EventSource(Protocol):
     def forget_key(self, case_id: UUID) -> None:
         """Look the citizen's key up afresh (after an erasure)."""
 
+    def forget_keys_if_erased(self) -> bool:
+        """Forget every key remembered if a citizen was erased since last asked; True then."""
+
     def listen(self) -> Any:
         """A connection woken by new events (PostgreSQL), or None to poll."""
 
@@ -202,6 +205,7 @@ class ReadModels:
         while True:
             with self.engine.begin() as conn:
                 self._lock(conn)
+                self._forget_if_erased()
                 positions = self._positions(conn, selected)
                 start = min(positions.values())
                 batch = self.source.read_after(start, batch_size)
@@ -232,6 +236,15 @@ class ReadModels:
                 progress(applied, self.head())
             if len(batch) < batch_size:
                 return applied  # that was the head (saves a round of locking to find out)
+
+    def _forget_if_erased(self) -> None:
+        """Under the lock, before reading the log: if a citizen was erased since the last
+        batch (by any process), forget every key and case state this runner remembers, so no
+        event is opened with a key read before the erasure. ``erase`` rewrites the erased
+        cases' rows under this lock after deleting the key, so every batch after it sees the
+        deletion, and a batch before it is overwritten by it."""
+        if self.source.forget_keys_if_erased():
+            self._cache.clear()
 
     def _positions(self, conn: Connection, selected: list[Projection]) -> dict[str, int]:
         """Each projection's position; one whose version changed starts over from empty."""

@@ -47,11 +47,13 @@ from stafet.domain.events import CaseEvent
 from stafet.domain.policy import DEFAULT_POLICY, Policy
 from stafet.domain.state import CaseState
 from stafet.reader import Reader
+from stafet.storage.engine import SCRUB_WAIT_SECONDS
 from stafet.storage.store import CASE_CACHE_SIZE, SNAPSHOT_INTERVAL, CaseStore
 from stafet.storage.url import StorageConfig, parse_db_url
 
 if TYPE_CHECKING:
     from stafet.application.batch import LineProgress
+    from stafet.application.erasure import Erasure
     from stafet.application.integrity import Published, Verification
     from stafet.projections.runner import ReadModels
     from stafet.storage.access import AccessLog, Pruned
@@ -85,6 +87,14 @@ class Ledger(CommandVerbs):
         self.clock: Callable[[], datetime] = clock or system_clock
         self.store = CaseStore(self.storage, snapshot_interval=snapshot_interval,
                                case_cache_size=case_cache_size)
+        # Operations (issue 19): the schema's version; a store newer than the code is refused.
+        from stafet.storage.migrations import open_check
+
+        try:
+            open_check(self.store.sql, self.storage.pg_schema)
+        except BaseException:
+            self.store.close()
+            raise
         self.update_read_models = (
             self.storage.backend == "sqlite" if read_models is None else read_models)
         self.read_models_url = read_models_url
@@ -244,9 +254,11 @@ class Ledger(CommandVerbs):
         return self._access_log
 
     def erase_subject(self, *, actor: str, subject_ref: str, reason: str,
-                      confirm: str) -> list[UUID]:
+                      confirm: str, wait_seconds: float = SCRUB_WAIT_SECONDS) -> Erasure:
         """Crypto-shred a citizen (``stafet.application.erasure``): the data protection officer
-        alone, with the citizen's reference given twice (``confirm``). Returns their cases."""
+        alone, with the citizen's reference given twice (``confirm``). Returns their cases and
+        where deleted plaintext may still lie; ``wait_seconds``: how long the scrub waits for
+        other connections (an open reader) before reporting it instead."""
         from stafet.application.erasure import erase_subject
 
         if confirm != subject_ref:
@@ -254,7 +266,17 @@ class Ledger(CommandVerbs):
                                  "same reference twice (nothing was erased).")
         self._allowed(actor, "erase", lambda roles: require_role(
             roles, actor, "dpo", "erase a citizen's personal data"), subject_ref=subject_ref)
-        return erase_subject(self, actor, subject_ref, reason)
+        return erase_subject(self, actor, subject_ref, reason, wait_seconds)
+
+    def scrub_erased(self, *, actor: str,
+                     wait_seconds: float = SCRUB_WAIT_SECONDS) -> Erasure:
+        """Scrub the store (and a separate read database) again, e.g. after an erasure that
+        found an open reader: the data protection officer alone. Erases nothing new."""
+        from stafet.application.erasure import Erasure, scrub_stores
+
+        self._allowed(actor, "erase", lambda roles: require_role(
+            roles, actor, "dpo", "scrub the store of erased personal data"))
+        return Erasure(cases=[], residues=scrub_stores(self, wait_seconds))
 
     def prune_access_log(self, *, actor: str, reason: str,
                          keep_days: int | None = None) -> Pruned | None:

@@ -22,7 +22,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "PhaseChanged": "moved the case to phase {phase}",
         "PlanAccepted": "wrote down that {givers} said yes to the plan",
         "ConsentGiven": "wrote down consent {consent_id} from {givers}: {purpose}, to {recipients_text}",
-        "ConsentRevoked": "wrote down that consent {consent_id} was withdrawn",
+        "ConsentRevoked": "wrote down that consent {consent_id} was withdrawn{revoked_by_text}",
         "InformationShared": "shared information about {categories_text} with {recipient} ({purpose})",
         "SituationSummarized": "wrote the summary of the situation",
         "GoalSet": "set {level_text} {goal_id}: {text}",
@@ -59,7 +59,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "PhaseChanged": "flyttede forløbet til fase {phase}",
         "PlanAccepted": "noterede, at {givers} sagde ja til planen",
         "ConsentGiven": "noterede samtykke {consent_id} fra {givers}: {purpose}, til {recipients_text}",
-        "ConsentRevoked": "noterede, at samtykke {consent_id} blev trukket tilbage",
+        "ConsentRevoked": "noterede, at samtykke {consent_id} blev trukket tilbage{revoked_by_text}",
         "InformationShared": "delte oplysninger om {categories_text} med {recipient} ({purpose})",
         "SituationSummarized": "skrev sammenfatningen af situationen",
         "GoalSet": "satte {level_text} {goal_id}: {text}",
@@ -85,6 +85,22 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "PersonalDataErased": "slettede borgerens personoplysninger i forløbet: {reason}",
     },
 }
+
+# Issue 17 (undo as events, the baton confirmed): kept together so branches merge cleanly.
+SENTENCES["en"].update({
+    "BatonConfirmed": "stays on as the permanent holder of the baton",
+    "AgreementReopened": "reopened agreement {agreement_id}: {reason}",
+    "MeetingRescheduled": "moved meeting {meeting_id} to {starts_text}{place_text}{reason_text}",
+    "MeetingHoldWithdrawn": "marked meeting {meeting_id} as not held after all: {reason}",
+    "BirthMonthRecorded": "wrote down the birth month of the person the case is about: {birth_month}",
+})
+SENTENCES["da"].update({
+    "BatonConfirmed": "fortsætter som fast stafetholder",
+    "AgreementReopened": "genåbnede aftale {agreement_id}: {reason}",
+    "MeetingRescheduled": "flyttede møde {meeting_id} til den {starts_text}{place_text}{reason_text}",
+    "MeetingHoldWithdrawn": "noterede, at møde {meeting_id} alligevel ikke blev holdt: {reason}",
+    "BirthMonthRecorded": "noterede fødselsmåneden for den, forløbet handler om: {birth_month}",
+})
 
 WORDS: dict[Lang, dict[str, str]] = {
     "en": {
@@ -125,15 +141,17 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
     def word(value: Any) -> str:
         return words.get(str(value), str(value).replace("_", " "))
 
-    givers = [word(g["role"]) for g in d.get("accepted_by") or d.get("given_by") or []
-              if isinstance(g, dict)]
+    givers = [g for g in d.get("accepted_by") or d.get("given_by") or [] if isinstance(g, dict)]
+    revoked_by = d.get("revoked_by")
     extra = {
         "who": (d.get("participant") or {}).get("ref", ""),
         # Their title says who they are ("Mor, forældremyndighedsindehaver"); a parent who
         # takes part on the citizen's side is not "the citizen".
         "participant_kind": (d.get("participant") or {}).get("title")
         or word((d.get("participant") or {}).get("kind", "")),
-        "givers": f" {words['and']} ".join(dict.fromkeys(givers)),
+        "givers": who_gave(givers, lang),
+        "revoked_by_text": (f" {'af' if lang == 'da' else 'by'} {who_gave([revoked_by], lang)}"
+                            if isinstance(revoked_by, dict) else ""),
         "recipients_text": ", ".join(d.get("recipients", [])),
         "given_by_text": word(d.get("given_by", "")),
         "categories_text": ", ".join(d.get("categories", [])),
@@ -143,6 +161,9 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
         "late_text": words["late"] if d.get("late") else "",
         "due_text": day(getattr(e, "due_on", None), lang),
         "starts_text": when(getattr(e, "starts_at", None), lang),
+        "place_text": (f", {'sted' if lang == 'da' else 'place'}: {d['place']}"
+                       if d.get("place") else ""),
+        "reason_text": f" ({d['reason']})" if d.get("reason") else "",
     }
     name = type(e).__name__
     if name == "ParticipantLeft" and d.get("ref") == e.actor:
@@ -316,6 +337,60 @@ LABELS: dict[Lang, dict[str, str]] = {
                              "endnu ikke sluppet den.",
     },
 }
+
+
+PLURAL: dict[Lang, dict[str, str]] = {
+    "en": {"citizen": "the citizens", "custody_holder": "the custody holders",
+           "guardian": "the guardians", "lasting_power_of_attorney": "the lasting powers of attorney",
+           "youth": "the young people"},
+    "da": {"citizen": "borgerne", "custody_holder": "forældremyndighedsindehaverne",
+           "guardian": "værgerne", "lasting_power_of_attorney": "fremtidsfuldmægtigene",
+           "youth": "de unge"},
+}
+
+
+def who_gave(givers: list[dict[str, Any]], lang: Lang = "en") -> str:
+    """Those who gave (or accepted, or withdrew) a consent, by role, in the plural when several
+    share a role, with their names: 'forældremyndighedsindehaverne Anna og Bo og den unge'."""
+    words, joiner = WORDS[lang], f" {WORDS[lang]['and']} "
+    by_role: dict[str, list[str | None]] = {}
+    for giver in givers:
+        by_role.setdefault(str(giver.get("role")), []).append(giver.get("name"))
+    parts = []
+    for role, names in by_role.items():
+        several = len(names) > 1
+        label = (PLURAL[lang] if several else words).get(role, role.replace("_", " "))
+        named = [n for n in names if n]
+        parts.append(label + (" " + joiner.join(named) if named else ""))
+    return joiner.join(parts)
+
+
+def details(e: CaseEvent, lang: Lang = "en") -> list[str]:
+    """What a history line's sentence leaves out of a meeting: the agenda, minutes and
+    decisions, each labelled (issue 17: readable without --json)."""
+    d, label = e.data(), LABELS[lang]
+    out = []
+    if d.get("agenda"):
+        out.append(f"{label['agenda']}: " + "; ".join(
+            f"{n}. {item}" for n, item in enumerate(d["agenda"], start=1)))
+    if d.get("minutes"):
+        out.append(f"{label['minutes']}: {d['minutes']}")
+    if d.get("decisions"):
+        out.append(f"{label['decisions']}: " + "; ".join(d["decisions"]))
+    return out
+
+
+def corrected_marker(positions: list[int], lang: Lang = "en") -> str:
+    """Beside an entry that later entries correct: [corrected, see entry 9]."""
+    return "[" + LABELS[lang]["corrected_see"].format(
+        positions=", ".join(str(p) for p in positions)) + "]"
+
+
+def withdrawn_marker(position: int, lang: Lang = "en") -> str:
+    """Beside a meeting recorded as held that a later entry says was not: [not held after all,
+    see entry 10]."""
+    text = "alligevel ikke holdt, se indførsel" if lang == "da" else "not held after all, see entry"
+    return f"[{text} {position}]"
 
 
 def term(value: object, lang: Lang) -> str:

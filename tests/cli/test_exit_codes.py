@@ -142,12 +142,15 @@ USAGE_ERRORS = [
     pytest.param(["attention", "--as-of", "i morgen"], "--as-of 'i morgen' is not a time",
                  id="bad-attention-at"),
     pytest.param(["agreement", "make", "{case}", "x", "--responsible", SOCIAL, "--due", "tomorrow"],
-                 "due_on", id="bad-due-date"),
+                 "Invalid value for '--due': 'tomorrow' is not a date; write it like 2026-03-01",
+                 id="bad-due-date"),
     pytest.param(["goal", "set", "{case}", "x", "--level", "overall", "--target", "2026-99-01"],
-                 "target_date", id="bad-target-date"),
-    pytest.param(["note", "{case}", "x", "--occurred-at", "yesterday"], "occurred_at", id="bad-occurred-at"),
+                 "'--target': '2026-99-01' is no day of the calendar", id="bad-target-date"),
+    pytest.param(["note", "{case}", "x", "--occurred-at", "yesterday"],
+                 "'--occurred-at': 'yesterday' is not a time; write it like 2026-03-06T10:00",
+                 id="bad-occurred-at"),
     pytest.param(["meeting", "convene", "{case}", "--at", "garbage", "--place", "x", "--invite", SOCIAL,
-                  "--item", "y"], "starts_at", id="bad-meeting-time"),
+                  "--item", "y"], "'--at': 'garbage' is not a time", id="bad-meeting-time"),
     pytest.param(["meeting", "hold", "{case}", "M1", "--attendee", SOCIAL, "--minutes", "m", "--agreement",
                   "bad"], "must be RESPONSIBLE|DUE|TEXT", id="bad-agreement-spec"),
     pytest.param(["phase", "{case}", "7"], "7 is not in the range", id="phase-out-of-range"),
@@ -259,7 +262,7 @@ def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Pat
     no_purpose = installed("--db", db, "--as", HOLDER, "case", "list")
     assert_clean_failure(no_purpose, 2, "--purpose")
     bad_date = installed("--db", db, "--as", HOLDER, "--purpose", PURPOSE, "case", "show", "abcdef",
-                         "--as-of", "31/12/2026")
+                         "--as-of", "næste fredag")
     assert_clean_failure(bad_date, 2, "is not a time")
 
 

@@ -20,7 +20,7 @@ from tests.cli.test_write_verbs import ACCEPT, BASE, CONVENE
 
 # Flags whose one meaning is filled into differently named fields of different commands.
 SAME_MEANING = {
-    "--by": {"given_by", "accepted_by"},  # who gives the consent / accepts the plan
+    "--by": {"given_by", "accepted_by", "revoked_by"},  # who gives, accepts or withdraws
     "--goal": {"goal_id", "goal_ids"},  # the goal it serves (an effort may serve several)
     "--recipient": {"recipient", "recipients"},  # who receives (some verbs take several)
 }

@@ -65,7 +65,7 @@ def test_case_prefixes_and_input_errors(pg_schema_url: str) -> None:
     assert_clean_failure(stafet(db, "note", "abcde", "x"), 2, "at least its first 6 characters")
     assert_clean_failure(stafet(db, "note", "fedcba", "x"), 2, "no case id starts with 'fedcba'")
     assert_clean_failure(stafet(db, "case", "show", "abcdef01", purpose=None), 2, "--purpose")
-    assert_clean_failure(stafet(db, "note", "abcdef01", "x", "--occurred-at", "i går"), 2, "occurred_at")
+    assert_clean_failure(stafet(db, "note", "abcdef01", "x", "--occurred-at", "i går"), 2, "--occurred-at")
     assert [len(history(db, c["case_id"])) for c in cases(db)] == [1, 1]
 
 

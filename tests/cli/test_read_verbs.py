@@ -365,7 +365,7 @@ def test_access_log_lists_who_read_what_and_why(store: dict[str, str]) -> None:
     assert stafet(db, "case", "show", store["family"][:6], actor=other, purpose="stikprøve").code == 0
 
     # The citizen reads who looked them up (their own right), and that read is logged too.
-    lines = _people(stafet(db, "access-log", "--subject", "borger-3c9e41", actor="borger@3c9e41",
+    lines = _people(stafet(db, "access-log", "--subject", "borger-3c9e41", actor="borger@k7q2m9",
                            purpose="se hvem der har læst")).splitlines()
     assert lines[0].split() == ["WHEN", "WHO", "WHAT", "CASE", "WHY"]
     assert all(store["adult"][:8] in line for line in lines[1:])
@@ -377,7 +377,7 @@ def test_access_log_lists_who_read_what_and_why(store: dict[str, str]) -> None:
     assert mine[-1]["case_id"] == store["family"]
     assert any(e["purpose"] == PURPOSE for e in entries)
     assert (entries[-1]["actor"], entries[-1]["action"], entries[-1]["criterion"]) == (
-        "borger@3c9e41", "access-log", "one citizen")  # the citizen's read, logged once done
+        "borger@k7q2m9", "access-log", "one citizen")  # the citizen's read, logged once done
 
 
 def test_access_log_prune(store: dict[str, str]) -> None:

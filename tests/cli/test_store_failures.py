@@ -205,6 +205,11 @@ def test_a_file_or_folder_this_user_may_not_use_is_exit_2_naming_it(
     finally:
         path.parent.chmod(0o755)
         path.chmod(0o644)
+    if "--as" in argv and "read-only" in says and "{file}" in says:
+        # verify only reads: since every table beside the log is made with the store (its
+        # schema versions, tests/operations), a read-only store verifies.
+        assert result.code == 0 and "Intact" in result.out, result.err
+        return
     one_line(result, 2, says.format(file=path, folder=path.parent))
     assert "Traceback" not in result.err
 

@@ -47,6 +47,8 @@ AGREEMENT = {"command": "agreement.make", "case": "$k", "actor": HOLDER, "text":
              "responsible": SOCIAL, "due_on": soon(30)}
 CONVENE = {"command": "meeting.convene", "case": "$k", "actor": HOLDER, "starts_at": f"{soon(10)}T10:00",
            "place": "Jobcentret", "invited": [SOCIAL], "agenda": ["Status"]}
+# Convened a week ago for yesterday morning: a meeting that can be recorded as held now.
+CONVENED_EARLIER = {**CONVENE, "starts_at": f"{soon(-1)}T10:00", "occurred_at": f"{soon(-7)}T10:00"}
 HELD = {"command": "meeting.hold", "case": "$k", "actor": HOLDER, "meeting_id": "M1",
         "attendees": [SOCIAL], "minutes": "Vi aftalte bostøtte."}
 HAND = {"command": "baton.hand", "case": "$k", "actor": HOLDER, "to": SOCIAL}
@@ -128,6 +130,22 @@ VERBS = [
          actor=SOCIAL),
     Verb("agreement cancel", ["{case}", "A1", "--reason", "Ikke længere relevant"], ["AgreementCancelled"],
          lambda c: c["plan"]["agreements"][0]["status"] == "cancelled", setup=(ACCEPT, AGREEMENT)),
+    Verb("agreement reopen", ["{case}", "A1", "--reason", "Ikke færdig alligevel"], ["AgreementReopened"],
+         lambda c: c["plan"]["agreements"][0]["status"] == "open",
+         setup=(ACCEPT, AGREEMENT, {"command": "agreement.complete", "case": "$k", "actor": HOLDER,
+                                    "agreement_id": "A1"})),
+    Verb("case birth-month", ["{case}", "5.2010"], ["BirthMonthRecorded"],
+         lambda c: c["subject_birth_month"] == "2010-05"),
+    Verb("baton confirm", ["{case}"], ["BatonConfirmed"],
+         lambda c: c["holder"] == HOLDER and not c["holder_temporary"],
+         base=({**OPEN, "temporary": True}, JOIN, CONSENT)),
+    Verb("meeting reschedule", ["{case}", "M1", "--at", f"{soon(12)}T13:00", "--place", "Rådhuset",
+                                "--reason", "Tolken er optaget"], ["MeetingRescheduled"],
+         lambda c: c["meetings"][0]["starts_at"].startswith(soon(12))
+         and c["meetings"][0]["place"] == "Rådhuset", setup=(CONVENE,)),
+    Verb("meeting not-held", ["{case}", "M1", "--reason", "Registreret på forkert møde"],
+         ["MeetingHoldWithdrawn"], lambda c: c["meetings"][0]["status"] == "convened"
+         and c["meetings"][0]["minutes"] is None, setup=(CONVENED_EARLIER, HELD)),
     Verb("view", ["{case}", "Jeg vil gerne være tømrer."], ["CitizenViewRecorded"],
          lambda c: c["plan"]["citizen_views"][0]["text"] == "Jeg vil gerne være tømrer.", setup=(ACCEPT,)),
     Verb("sectorplan link", ["{case}", "--plan", "Min Plan (LAB § 27)", "--owner", HOLDER, "--system",
@@ -153,11 +171,11 @@ VERBS = [
                           "--agreement", f"{SOCIAL}|{soon(40)}|visitere til bostøtte"],
          ["MeetingHeld", "AgreementMade"],
          lambda c: c["meetings"][0]["status"] == "held"
-         and c["plan"]["agreements"][0]["responsible"] == SOCIAL, setup=(ACCEPT, CONVENE)),
+         and c["plan"]["agreements"][0]["responsible"] == SOCIAL, setup=(ACCEPT, CONVENED_EARLIER)),
     Verb("meeting cancel", ["{case}", "M1", "--reason", "Borgeren er syg"], ["MeetingCancelled"],
          lambda c: c["meetings"][0]["status"] == "cancelled", setup=(CONVENE,)),
     Verb("meeting minutes-sent", ["{case}", "M1"], ["MinutesSent"],
-         lambda c: c["meetings"][0]["minutes_sent"], setup=(CONVENE, HELD)),
+         lambda c: c["meetings"][0]["minutes_sent"], setup=(CONVENED_EARLIER, HELD)),
     Verb("note", ["{case}", "Mads er visiteret til bostøtte fra 1. maj."], ["NoteLogged"],
          lambda c: c["version"] == 4),
     Verb("correct", ["{case}", "2", "--correction", "Bo er fra Socialcenter Vest",

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.system_packages import ensure
+
 TOOLS = ("pdftoppm", "pdftotext", "pdffonts")
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -23,36 +25,32 @@ def _missing() -> list[str]:
     return missing
 
 
-def _apt_install(packages: list[str]) -> None:
-    if shutil.which("apt-get") is None:
-        return
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *packages],
-                   capture_output=True, check=False, timeout=600,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+def _fail_or_skip(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason + " (under CI a missing tool is a failure)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def pdf_tools() -> None:
     """poppler-utils and fonts-dejavu-core, installed if missing (skip, or fail under CI)."""
-    if _missing():
-        packages = ["poppler-utils", "fonts-dejavu-core"]
-        _apt_install(packages)
-        if _missing() and shutil.which("apt-get"):
-            subprocess.run(["apt-get", "update"], capture_output=True, check=False, timeout=600)
-            _apt_install(packages)
-    missing = _missing()
-    if missing:
-        reason = f"NO PDF TOOLS: {', '.join(missing)} missing and could not be installed"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + " (under CI a missing tool is a failure)")
-        pytest.skip(reason)
+    problem = ensure(["poppler-utils", "fonts-dejavu-core"], lambda: not _missing())
+    if problem:
+        _fail_or_skip(f"NO PDF TOOLS: {', '.join(_missing())} ({problem})")
     try:
         import weasyprint  # noqa: F401
     except (ImportError, OSError) as error:
-        reason = f"NO WEASYPRINT: {error}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        _fail_or_skip(f"NO WEASYPRINT: {error}")
+
+
+@pytest.fixture(scope="session", params=["chromium", "weasyprint"])
+def pdf_engine(request: pytest.FixtureRequest, pdf_tools: None) -> str:
+    """Each of the two printers of ``stafet report``; Chromium installed if missing."""
+    if request.param == "chromium":
+        problem = ensure(["chromium", "fonts-dejavu-core"], lambda: shutil.which("chromium") is not None)
+        if problem:
+            _fail_or_skip(f"NO CHROMIUM for --pdf-engine chromium: {problem}")
+    return str(request.param)
 
 
 def pdf_text(pdf: Path) -> str:

@@ -49,11 +49,12 @@ def agreements_of(path: Path) -> list[str]:
     (FAMILY_CASE, FAMILY_HOLDER, ["Børnehuset Solsikken", "søvn og morgenrutiner", "Forældrenes"]),
 ], ids=["adult", "family"])
 def test_each_example_prints_to_a_pdf_with_holder_agreements_and_danish_letters(
-        pdf_tools: None, tmp_path: Path, example: Path, holder: str, words: list[str]) -> None:
+        pdf_engine: str, tmp_path: Path, example: Path, holder: str, words: list[str]) -> None:
     db = f"sqlite:///{tmp_path / 'stafet.db'}"
     case = apply_example(db, example)
     pdf = tmp_path / "report.pdf"
-    code, _out, err = read(db, holder, "report", case[:8], "-o", str(pdf))
+    code, _out, err = read(db, holder, "report", case[:8], "-o", str(pdf),
+                           "--pdf-engine", pdf_engine)
     assert code == 0, err
     assert pdf.read_bytes().startswith(b"%PDF")
 
@@ -69,6 +70,9 @@ def test_each_example_prints_to_a_pdf_with_holder_agreements_and_danish_letters(
     pages = pdf_pages(pdf, tmp_path)
     assert len(pages) >= 2
     assert all(page.stat().st_size > 5_000 for page in pages)  # none blank
+    # Every page says what it is part of: the running header, and "page n / N" below.
+    assert text.count(f"Rapport over forløbet · Forløb {case[:8]}") >= len(pages)
+    assert f"{len(pages)} / {len(pages)}" in text.replace("/", " / ").replace("  ", " ")
     fonts = pdf_fonts(pdf)
     assert "DejaVu" in fonts
     for line in fonts.splitlines()[2:]:
@@ -86,8 +90,10 @@ def test_meeting_doc_is_one_document_through_the_meeting_s_life(
         ledger.run("case.join", {"actor": HOLDER, "case_id": cid, "participant": "bo@socialcenter",
                                  "kind": "authority"})
         ledger.run("meeting.convene", {
-            "actor": HOLDER, "case_id": cid, "starts_at": f"{soon(10)}T10:00",
-            "place": "Jobcentret, lokale 3", "invited": ["bo@socialcenter"],
+            # convened a week ago for yesterday: recorded as held below, after it took place
+            "actor": HOLDER, "case_id": cid, "starts_at": f"{soon(-1)}T10:00",
+            "occurred_at": f"{soon(-7)}T10:00", "place": "Jobcentret, lokale 3",
+            "invited": ["bo@socialcenter"],
             "agenda": ["Status på bolig", "Aftaler"], "interpreter_language": "arabisk"})
     code, before, err = read(db, HOLDER, "meeting", "doc", cid[:8], "M1")
     assert code == 0, err
@@ -159,6 +165,27 @@ def test_notes_are_whole_escaped_and_corrections_stand_against_what_they_correct
     assert "Ny formulering af målet" in md and "Gammel formulering af målet" in md
     assert "Borgeren ønskede det" in md and "revideret 1×" in md
     assert "Retter indførsel" in md and "Forkert dato for mødet" in md and "Tastefejl" in md
+
+
+@pytest.mark.slow
+def test_a_hostile_title_stays_text_in_the_printed_header_and_the_page_runs_no_script(
+        pdf_engine: str, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'stafet.db'}"
+    title = 'Ud af "misbrug" }</style><script>document.title="pwn"</script> & videre'
+    with Ledger(db) as ledger:
+        cid = str(ledger.open_case(actor=HOLDER, subject_ref="borger-4711",
+                                   subject_kind="adult", title=title).case_id)
+    page = tmp_path / "r.html"
+    assert read(db, HOLDER, "report", cid[:8], "-o", str(page))[0] == 0
+    html = page.read_text("utf-8")
+    assert "<script>" not in html and "</style><" not in html
+    assert "default-src 'none'" in html  # the printing browser runs and fetches nothing
+
+    pdf = tmp_path / "r.pdf"
+    code, _out, err = read(db, HOLDER, "report", cid[:8], "-o", str(pdf), "--pdf-engine", pdf_engine)
+    assert code == 0, err
+    text = flat(pdf_text(pdf))
+    assert text.count(flat(title)) >= 2  # the heading, and the running header of the page
 
 
 def test_for_org_marks_what_concerns_that_organisation_and_lang_en(

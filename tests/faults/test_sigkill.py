@@ -184,7 +184,7 @@ def _with_a_dpo(ledger: Ledger) -> None:
 
 def _erase(ledger: Ledger, subject_ref: str) -> list[UUID]:
     return ledger.erase_subject(actor=DPO, subject_ref=subject_ref, reason="Slettefrist udløbet",
-                                confirm=subject_ref)
+                                confirm=subject_ref).cases
 
 
 

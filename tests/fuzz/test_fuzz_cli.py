@@ -84,7 +84,7 @@ LEAVES = leaves(cli)
 READS = {("case", "show"), ("case", "history"), ("case", "list"), ("baton", "timeline"),
          ("attention",), ("caseload",), ("export",), ("verify",), ("digest",), ("access-log",),
          ("projections", "status"), ("projections", "rebuild"), ("projections", "run"),
-         ("init",), ("roles", "list")}
+         ("init",), ("roles", "list"), ("report",), ("meeting", "doc")}
 OWN_WRITES = {("apply",), ("erase",), ("dev", "generate"),  # more than one command's events
               ("access-log", "prune")}
 

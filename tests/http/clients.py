@@ -42,7 +42,10 @@ class FeedFollower:
                            "X-Stafet-Purpose": "følge forløbene".encode()}
                 if self.position:
                     headers["Last-Event-ID"] = str(self.position)
-                with httpx.Client(timeout=httpx.Timeout(30, read=5)) as client, \
+                # A follower waits longer than the server's heartbeat (10 s) before it gives
+                # up on a quiet connection, as any SSE client must: a caller who follows one
+                # case may hear nothing else for a while.
+                with httpx.Client(timeout=httpx.Timeout(30, read=25)) as client, \
                         connect_sse(client, "GET", self.url + "/feed", headers=headers) as source:
                     assert source.response.status_code == 200, source.response.read()
                     for sse in source.iter_sse():

@@ -15,7 +15,7 @@ from tests.http.server import PURPOSE, Server
 pytestmark = [pytest.mark.process]
 
 ANNE, BO, EVA, CITIZEN = ("anne@jobcenter", "bo@socialcenter", "eva@udenfor",
-                          "borger@3c9e41")
+                          "borger@k7q2m9")
 
 
 def problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

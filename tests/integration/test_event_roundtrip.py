@@ -58,6 +58,8 @@ def story(case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         ("case.join", {"participant": ADDICTION, "kind": "provider"}),
         ("case.join", {"participant": VOLUNTEER, "kind": "volunteer"}),
         ("case.leave", {"actor": VOLUNTEER, "participant": VOLUNTEER, "reason": "Flytter"}),
+        ("baton.confirm", {"note": "Anne fortsætter som stafetholder"}),
+        ("case.birth-month", {"birth_month": "4.1987"}),
         ("phase", {"phase": 2, "reason": "Planen skal i gang"}),
         ("consent.give", {"given_by": [{"role": "citizen", "name": CITIZEN_NAME}],
                           "purpose": "koordinering af forløbet", "recipients": [SOCIAL],
@@ -80,12 +82,16 @@ def story(case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         ("agreement.make", {"text": "Søge tre job", "responsible": SOCIAL, "goal_id": "G1",
                             **plan_dates}),
         ("agreement.complete", {"agreement_id": "A1", "note": "Gjort"}),
+        ("agreement.reopen", {"agreement_id": "A1", "reason": "Kun to job søgt"}),
+        ("agreement.complete", {"agreement_id": "A1", "note": "Nu er det gjort"}),
         ("agreement.make", {"text": "Ringe til a-kassen", "responsible": SOCIAL, **plan_dates}),
         ("agreement.cancel", {"agreement_id": "A2", "reason": "Ikke længere nødvendigt"}),
         ("view", {"text": "Jeg vil gerne være smed 🔧", "goal_id": "G1"}),
         ("sectorplan.link", {"kind": "handleplan", "owner": SOCIAL, "system": "DUBU",
                              "reference": "HP-2026-17"}),
-        ("meeting.convene", {"starts_at": "2026-03-10T10:00:00", "place": "Jobcentret, lokale 2",
+        # Convened a week before the story's Monday for that morning: held the same day.
+        ("meeting.convene", {"starts_at": "2026-03-02T08:00:00", "occurred_at": "2026-02-23T09:00",
+                             "place": "Jobcentret, lokale 2",
                              "place_agreed_with_citizen": True, "invited": [SOCIAL, ADDICTION],
                              "agenda": ["Velkomst", "Bolig"], "interpreter_language": "arabisk",
                              "advocate_needed": True}),
@@ -94,9 +100,15 @@ def story(case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
                           "minutes": "Vi talte om bolig og job.", "decisions": ["Søg bolig"],
                           "agreements": [{"text": "Finde bolig", "responsible": SOCIAL,
                                           **plan_dates}]}),
+        ("meeting.not-held", {"meeting_id": "M1", "reason": "Registreret på forkert møde"}),
+        ("meeting.hold", {"meeting_id": "M1", "attendees": [HOLDER, SOCIAL],
+                          "minutes": "Vi talte om bolig og job, rigtigt referat.",
+                          "decisions": ["Søg bolig"]}),
         ("meeting.minutes-sent", {"meeting_id": "M1", "recipients": [SOCIAL]}),
         ("meeting.convene", {"starts_at": "2026-04-10T10:00:00", "place": "Hjemme hos borgeren",
                              "invited": [SOCIAL], "agenda": ["Opfølgning"]}),
+        ("meeting.reschedule", {"meeting_id": "M2", "starts_at": "11.4.2026 13:00",
+                                "place": "Jobcentret", "reason": "Tolken er optaget"}),
         ("meeting.cancel", {"meeting_id": "M2", "reason": "Borgeren er syg"}),
         ("note", {"text": "Borgeren mødte ikke op tirsdag.", "occurred_at": "2026-03-01T14:15:00"}),
         ("correct", {"position": 2, "correction": "Bo er socialpædagog.", "reason": "Forkert titel"}),
@@ -170,7 +182,7 @@ def _tell(url: str) -> Told:
         ledger.grant_role(actor="it@kommunen", role="dpo", to=ERASER)
         erased = ledger.erase_subject(actor=ERASER, subject_ref="borger-4711",
                                       reason="Sletning efter anmodning", confirm="borger-4711")
-        assert erased == [other.case_id]
+        assert erased.cases == [other.case_id]
     # The domain's own decision on the same case at the same moment (no command records it).
     erase = EraseCase(actor=ERASER, case_id=other.case_id, reason="Sletning efter anmodning")
     roles = Ledger(url).roles()

@@ -21,5 +21,5 @@ def test_a_key_table_without_the_erased_at_column_is_upgraded_on_open(tmp_path: 
         ledger.appoint_first_admin("it@kommunen")  # the roles came with the new stafet
         ledger.grant_role(actor="it@kommunen", role="dpo", to="dpo@kommunen")
         assert ledger.erase_subject(actor="dpo@kommunen", subject_ref="borger-4711",
-                                    reason="Slettefrist udløbet", confirm="borger-4711") == [case_id]
+                                    reason="Slettefrist udløbet", confirm="borger-4711").cases == [case_id]
         assert ledger.get_case(case_id).subject_ref == "[erased]"

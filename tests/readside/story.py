@@ -238,6 +238,9 @@ class Driver:
             elif action == "meeting.cancel":
                 do(action, holder, case_id, meeting_id=meeting, reason="sygdom")
             else:
+                starts = s.meetings[meeting].starts_at
+                if starts > self.clock.now:  # a meeting is held once it has started: time passes
+                    self.clock.advance(seconds=(starts - self.clock.now).total_seconds() + 3600)
                 terms = [{"text": f"Mødeaftale {i}", "responsible": _pick(active, a + i),
                           "due_on": (self.today + timedelta(days=(b + i) % 9)).isoformat()}
                          for i in range(b % 3)]
@@ -327,7 +330,7 @@ EVERY_TABLE: list[tuple[str, int, int, bool]] = [
     ("agreement.complete", 0, 0, False),
     ("view", 0, 1, False),
     ("sectorplan.link", 0, 1, False),
-    ("meeting.convene", 0, 4, True),
+    ("meeting.convene", 0, 20, True),  # starts in an hour (held once it has started)
     ("meeting.agenda", 0, 0, False),
     ("meeting.hold", 0, 2, False),
     ("meeting.minutes-sent", 0, 0, False),

@@ -171,6 +171,7 @@ def test_no_follow_up_for_90_days_moves_with_each_held_meeting(
     case = Case(ledger)
     first = utc(2026, 1, 7, 9, 0)
     case.do("meeting.convene", starts_at=first.isoformat(), place="A", invited=[BO], agenda=["x"])
+    clock.set(first + timedelta(hours=2))  # held once it has taken place
     case.do("meeting.hold", meeting_id="M1", attendees=[BO], minutes="Referat")
     assert case.flags()[("no_follow_up", "")]["since"] == iso(first + timedelta(days=90))
     assert ("no_follow_up", "") in case.due_at(minute(first + timedelta(days=90), +1))
@@ -290,6 +291,7 @@ def test_every_threshold_follows_the_policy(db_url: str, clock: Clock) -> None:
         starts = utc(2026, 1, 6, 9, 0)
         case.do("meeting.convene", starts_at=starts.isoformat(), place="A", invited=[ANNE],
                 agenda=["x"])
+        clock.set(starts + timedelta(hours=2))  # held once it has taken place
         case.do("meeting.hold", meeting_id="M1", attendees=[ANNE], minutes="Referat")
         assert case.flags()[("no_follow_up", "")]["since"] == iso(starts + timedelta(days=10))
         # the rows a rebuild makes with the same policy are the same

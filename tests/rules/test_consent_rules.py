@@ -280,7 +280,7 @@ def test_revoking_a_consent_keeps_it_in_the_history(ledger: DomainLedger) -> Non
     revoked = case.do("consent.revoke", consent_id="c1", reason="Borgeren trak samtykket tilbage")
 
     assert only_event(case, revoked, "ConsentRevoked").data() == {
-        "consent_id": "C1", "reason": "Borgeren trak samtykket tilbage"}
+        "consent_id": "C1", "reason": "Borgeren trak samtykket tilbage", "revoked_by": None}
     consent = case.state.consents["C1"]
     assert consent.revoked_at is not None
     assert consent.revoke_reason == "Borgeren trak samtykket tilbage"

@@ -173,7 +173,7 @@ def test_a_business_time_in_the_future_is_refused_for_every_command(
     future = "2999-01-01T10:00:00"
     refused_open(clocked_ledger, "occurred_at.future", r"^occurred_at 1 Jan 2999 10:00 is in the "
                  r"future \(it is now 2 Mar 2026 10:00\)", **{**OPEN, "occurred_at": future})
-    case = Scenario(clocked_ledger)
+    case = Scenario(clocked_ledger, temporary=True)
     names = set()
     for name, fields in story(case.case_id):
         dated = {k: v for k, v in fields.items() if k not in ("command_id", "case_id")}

@@ -56,16 +56,21 @@ def in_days(days: float) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
-def meeting_case(ledger: DomainLedger, starts_at: str | None = None, accept: bool = True) -> Scenario:
-    """An adult's case with SOCIAL and the citizen in it, and meeting M1 convened."""
+def meeting_case(ledger: DomainLedger, starts_at: str | None = None, accept: bool = True,
+                 convened_at: str | None = None) -> Scenario:
+    """An adult's case with SOCIAL and the citizen in it, and meeting M1 convened. By default
+    M1 was convened a week ago for an hour ago, so it can be recorded as held now."""
     case = Scenario(ledger)
     case.join(SOCIAL)
     case.join(CITIZEN, kind="citizen")
     if accept:
         case.accept_plan()
-    case.do("meeting.convene", starts_at=starts_at or in_days(7), place="Borgerens hjem",
+    if starts_at is None:
+        starts_at, convened_at = in_days(-1 / 24), convened_at or in_days(-7)
+    case.do("meeting.convene", starts_at=starts_at, place="Borgerens hjem",
             place_agreed_with_citizen=True, invited=[SOCIAL, CITIZEN],
-            agenda=["Velkomst", "Borgerens ønsker"])
+            agenda=["Velkomst", "Borgerens ønsker"],
+            **({"occurred_at": convened_at} if convened_at else {}))
     return case
 
 
@@ -261,7 +266,7 @@ def test_agreements_at_a_meeting_come_after_the_plan_is_accepted(ledger: DomainL
 
 
 def test_a_meeting_logged_the_day_after_carries_its_business_time(ledger: DomainLedger) -> None:
-    case = meeting_case(ledger, starts_at=in_days(-1))
+    case = meeting_case(ledger, starts_at=in_days(-1.5), convened_at=in_days(-7))
     yesterday = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
     result = case.do("meeting.hold", meeting_id="M1", attendees=[HOLDER], minutes="Referat",
                      occurred_at=yesterday.isoformat(),

@@ -421,7 +421,7 @@ def test_an_agreement_without_responsible_or_due_date_is_invalid(ledger: DomainL
     text = "Finder en praktikplads"
     invalid(case, "agreement.make", "due_on", text=text, responsible=SOCIAL)
     invalid(case, "agreement.make", "due_on", text=text, responsible=SOCIAL, due_on="2026-13-01")
-    invalid(case, "agreement.make", "due_on", text=text, responsible=SOCIAL, due_on="31-12-2026")
+    invalid(case, "agreement.make", "due_on", text=text, responsible=SOCIAL, due_on="12/31/2026")  # day first
     invalid(case, "agreement.make", "responsible", text=text, due_on=soon())
     message = invalid(case, "agreement.make", "responsible", text=text, responsible="bo",
                       due_on=soon())

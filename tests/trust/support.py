@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +46,27 @@ PURPOSE = "kontrol af loggen"
 _CLEAN_ENV: dict[str, str | None] = {"STAFET_DB": None, "STAFET_ACTOR": None,
                                      "STAFET_PURPOSE": None, "STAFET_CHECKPOINTS": None,
                                      "STAFET_CHECKPOINT_KEY": None}
+
+
+# A sealed field's ciphertext is base64: 64 letters, so any four given letters (matched
+# case-insensitively, 2 of 64 each) turn up by chance about once in a million positions, and a
+# store holds tens of thousands of them. A hit inside such a run is no plaintext.
+_BASE64_RUN = re.compile(rb"[A-Za-z0-9+/=]{20,}")
+
+
+def plaintext_in(data: bytes, text: str) -> bool:
+    """Whether ``text`` is in ``data`` (case-insensitively) outside the base64 of a sealed
+    value (a run of 20 or more base64 characters around the hit)."""
+    needle, lowered = text.lower().encode("utf-8"), data.lower()
+    start = lowered.find(needle)
+    while start != -1:
+        # Sealed values are short (a field each); a window around the hit holds its run whole.
+        around = max(0, start - 4096), start + len(needle) + 4096
+        runs = [m.span() for m in _BASE64_RUN.finditer(data, *around)]
+        if not any(a <= start and start + len(needle) <= b for a, b in runs):
+            return True
+        start = lowered.find(needle, start + 1)
+    return False
 
 
 @dataclass(frozen=True)
@@ -228,11 +250,17 @@ class RawStore:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
             "ORDER BY table_name", (self.schema,))]
 
-    def rows_containing(self, text: str) -> dict[str, int]:
+    def rows_containing(self, text: str, *, outside_ciphertext: bool = False) -> dict[str, int]:
         """{table: rows holding ``text`` in any column} over every table of the store; text
-        columns are matched as text, binary columns as bytes (UTF-8), case-insensitively."""
+        columns are matched as text, binary columns as bytes (UTF-8), case-insensitively.
+        ``outside_ciphertext``: a hit inside a sealed value's base64 is no hit (``plaintext_in``;
+        for short words, which turn up in ciphertext by chance)."""
         found: dict[str, int] = {}
         needle = text.lower()
+
+        def hit(cell: bytes) -> bool:
+            return plaintext_in(cell, text) if outside_ciphertext else needle.encode() in cell.lower()
+
         if self.backend == "sqlite":
             conn = sqlite3.connect(self.path, timeout=30)
             try:
@@ -241,7 +269,7 @@ class RawStore:
                     for row in conn.execute(f'SELECT * FROM "{table}"'):
                         cells = [bytes(v) if isinstance(v, bytes | memoryview) else
                                  str(v).encode("utf-8") for v in row if v is not None]
-                        if any(needle.encode("utf-8") in c.lower() for c in cells):
+                        if any(hit(c) for c in cells):
                             hits += 1
                     if hits:
                         found[table] = hits
@@ -260,6 +288,18 @@ class RawStore:
                     for name, kind in columns
                 ]
                 params = [f"%{needle}%"] * len(columns)
+                if outside_ciphertext:
+                    texts = sql.SQL(", ").join(
+                        sql.SQL("encode({}, 'escape')" if kind == "bytea" else "{}::text").format(
+                            sql.Identifier(name)) for name, kind in columns)
+                    rows = conn.execute(sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                        texts, sql.Identifier(self.schema, table), sql.SQL(" OR ").join(tests)),
+                        params).fetchall()
+                    hits = sum(1 for row in rows if any(
+                        hit(str(v).encode("utf-8")) for v in row if v is not None))
+                    if hits:
+                        found[table] = hits
+                    continue
                 count = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
                     sql.Identifier(self.schema, table), sql.SQL(" OR ").join(tests)),
                     params).fetchone()

@@ -41,7 +41,7 @@ from tests.trust.support import (
 
 ANNE = "anne@jobcenter-odense"
 BO = "bo@socialafdelingen-odense"
-CITIZEN = "borger@3c9e41"  # the adult example's citizen, taking part in their own case
+CITIZEN = "borger@k7q2m9"  # the adult example's citizen, taking part in their own case
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
 READER_EVENTS = 5  # the custody holders' consent for ANNE and BO, and their four joins
 DPO_PURPOSE = "tilsyn med adgangsloggen"

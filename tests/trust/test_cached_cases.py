@@ -123,7 +123,7 @@ def test_an_erasure_that_lands_on_a_snapshot_position_is_recorded(db_url: str) -
             ledger.log_note(actor="anne@jobcenter", case_id=opened.case_id, text="Samtale")
         erased = ledger.erase_subject(actor=DPO, subject_ref="borger-snap-1",
                                       reason="Slettefrist udløbet", confirm="borger-snap-1")
-        assert erased == [opened.case_id]
+        assert erased.cases == [opened.case_id]
         state = ledger.get_case(opened.case_id)
         assert (state.version, state.personal_data_erased) == (5, True)
         assert state.title == "[erased]"

@@ -74,14 +74,24 @@ def story(tmp_path_factory: pytest.TempPathFactory,
         do("effort.status", effort_id="E1", status="paused", note="Holder pause over jul")
         do("agreement.make", text="sende boligansøgningen", responsible=LOUISE, due_on=later)
         do("agreement.cancel", agreement_id="A6", reason="Ansøgningen er allerede sendt")
+        # issue 17: undo as events, the baton confirmed, the birth month, who withdrew
+        do("meeting.reschedule", meeting_id="M2", starts_at=f"{later}T13:00",
+           place="Socialafdelingen, lokale 2", reason="Tolken er optaget")
+        do("meeting.not-held", meeting_id="M1", reason="Registreret på det forkerte møde")
+        do("meeting.hold", meeting_id="M1", attendees=[JENS], minutes="Mads fortalte om sin plan.")
+        do("case.birth-month", birth_month="1987-04")
         do("meeting.cancel", meeting_id="M2", reason="Mads er syg")
         do("correct", position=5, correction="Karin Hansen er praktiserende læge i Odense",
            reason="Forkert titel")
         do("agreement.complete", actor=JENS, agreement_id="A1")
-        do("consent.revoke", consent_id="C1", reason="Mads ønsker et nyt samtykke")
+        do("agreement.reopen", agreement_id="A1", reason="Samtalerne fortsætter")
+        do("agreement.complete", actor=JENS, agreement_id="A1")
+        do("consent.revoke", consent_id="C1", reason="Mads ønsker et nyt samtykke",
+           revoked_by={"role": "citizen", "name": "Mads"})
         do("case.close", further_course="Socialafdelingen følger op via handleplanen",
            follow_up_by=PETER, continuing_sector_plans=["SP2"])
-        do("case.reopen", reason="Mads har mistet sin bolig")
+        do("case.reopen", actor=LOUISE, reason="Mads har mistet sin bolig")
+        do("baton.confirm", actor=LOUISE)
     erased = stafet(url, "--as", DPO, "erase", "--subject", FAMILY_REF, "--confirm", FAMILY_REF,
                     "--reason", "Slettefrist udløbet")
     assert erased.code == 0, erased.err

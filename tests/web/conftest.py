@@ -10,10 +10,7 @@ missing they install it (``apt-get install -y chromium fonts-dejavu-core``: Deja
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -25,6 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from stafet import Ledger
 from tests.http.server import Server
+from tests.system_packages import ensure
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,35 +39,15 @@ IMAGES.mkdir(parents=True, exist_ok=True)
 # The example adult case (examples/adult-case): who is who.
 PETER = "peter.lund@socialafdelingen-odense"  # holds the baton after the example's May hand-over
 LOUISE = "louise.holm@jobcenter-odense"  # the jobcenter's coordinator, held it before
-CITIZEN = "borger@3c9e41"  # Mads, taking part as the citizen
+CITIZEN = "borger@k7q2m9"  # Mads, taking part as the citizen
 SUBJECT = "borger-3c9e41"  # his pseudonymous reference (never in a URL)
 LEADER = "leder@jobcenter-odense"  # team leader of the jobcenter (a role, not a participant)
 STRANGER = "eva@udenfor"
 
 
 def _install_chromium() -> str | None:
-    """Why Chromium could not be had, or None when it is there. Test workers (pytest-xdist)
-    take turns: apt-get allows one install at a time."""
-    if Path(CHROMIUM).exists():
-        return None
-    with open(Path(tempfile.gettempdir()) / "stafet-chromium-install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _apt_get_chromium()
-
-
-def _apt_get_chromium() -> str | None:
-    if Path(CHROMIUM).exists():  # another worker installed it meanwhile
-        return None
-    if shutil.which("apt-get") is None:
-        return "no /usr/bin/chromium and no apt-get to install it"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "chromium", "fonts-dejavu-core"]):
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900,
-                              check=False)
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {done.stderr[-500:]}"
-    return None if Path(CHROMIUM).exists() else "apt-get installed no /usr/bin/chromium"
+    """Why Chromium could not be had, or None when it is there."""
+    return ensure(["chromium", "fonts-dejavu-core"], lambda: Path(CHROMIUM).exists())
 
 
 @pytest.fixture(scope="session")

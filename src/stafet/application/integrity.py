@@ -17,7 +17,6 @@ from stafet.domain.errors import InvalidCommand
 from stafet.storage.access import AccessHead, Pruned
 from stafet.storage.checkpoint import (
     PUBLIC_KEY_FILE,
-    SUFFIX,
     Checkpoint,
     CheckpointKey,
     CheckpointRefused,
@@ -154,7 +153,9 @@ def take_checkpoint(ledger: Ledger, key: CheckpointKey, folder: Path | None = No
     if statement is None:
         return Published(report, None, kept=len(series))
     signed = key.sign(statement)
-    path = folder / f"{signed.size}{SUFFIX}"
+    from stafet.storage.backup import checkpoint_path  # a size a restore cut off: a new name
+
+    path = checkpoint_path(folder, signed.size, trusted)
     if path.exists():
         try:
             return Published(report, read_checkpoint(path, trusted), path, False, len(series))

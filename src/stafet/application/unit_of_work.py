@@ -205,7 +205,12 @@ class UnitOfWork:
                 "stored, so decide again"
             ) from None
         except KeyErased:
-            refuse_erased()  # the citizen was erased by another process after we decided
+            # The citizen was erased by another process after we read the key: nothing was
+            # stored, and the key this process remembers is dropped.
+            for case_id in self.states:
+                self.store.forget_key(case_id)
+                self.store.forget(case_id)
+            refuse_erased()
         self.store.after_store(self.loaded_versions, self.states)
         self.after_commit()
 

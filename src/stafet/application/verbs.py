@@ -218,14 +218,17 @@ class CommandVerbs:
         case_id: CaseId,
         consent_id: str,
         reason: str | None = None,
+        revoked_by: c.Giver | None = None,
         **common: Unpack[Common],
     ) -> CommandResult:
+        """``revoked_by``: which of those who gave it withdrew it (role, and name if known)."""
         return self.execute(
             c.RevokeConsent(
                 actor=actor,
                 case_id=self.resolve_case(case_id),
                 consent_id=consent_id,
                 reason=reason,
+                revoked_by=revoked_by,
                 **common,
             )
         )
@@ -620,3 +623,39 @@ class CommandVerbs:
                 **common,
             )
         )
+
+    # -- undoing and confirming (issue 17) -------------------------------------------------
+
+    def confirm_baton(
+        self, *, actor: str, case_id: CaseId, note: str | None = None, **common: Unpack[Common]
+    ) -> CommandResult:
+        """The temporary holder stays: they hold the baton permanently from now on."""
+        return self.execute(c.ConfirmBaton(
+            actor=actor, case_id=self.resolve_case(case_id), note=note, **common))
+
+    def reopen_agreement(
+        self, *, actor: str, case_id: CaseId, agreement_id: str, reason: str,
+        **common: Unpack[Common],
+    ) -> CommandResult:
+        """A completed or cancelled agreement is open again."""
+        return self.execute(c.ReopenAgreement(
+            actor=actor, case_id=self.resolve_case(case_id), agreement_id=agreement_id,
+            reason=reason, **common))
+
+    def reschedule_meeting(
+        self, *, actor: str, case_id: CaseId, meeting_id: str, starts_at: datetime,
+        place: str | None = None, reason: str | None = None, **common: Unpack[Common],
+    ) -> CommandResult:
+        """Move a convened meeting to another time (and place)."""
+        return self.execute(c.RescheduleMeeting(
+            actor=actor, case_id=self.resolve_case(case_id), meeting_id=meeting_id,
+            starts_at=starts_at, place=place, reason=reason, **common))
+
+    def withdraw_meeting_held(
+        self, *, actor: str, case_id: CaseId, meeting_id: str, reason: str,
+        **common: Unpack[Common],
+    ) -> CommandResult:
+        """A meeting wrongly recorded as held is marked as not held (convened again)."""
+        return self.execute(c.WithdrawMeetingHeld(
+            actor=actor, case_id=self.resolve_case(case_id), meeting_id=meeting_id,
+            reason=reason, **common))

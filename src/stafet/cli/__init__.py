@@ -26,6 +26,7 @@ from stafet.cli import (  # noqa: F401  (each module registers its verbs)
     errorlog,
     log,
     meeting,
+    operations,
     plan,
     read,
     report,

@@ -7,29 +7,28 @@ from dataclasses import asdict
 from datetime import date, datetime
 
 import click
-from pydantic import TypeAdapter, ValidationError
 
 from stafet.cli.app import Ctx, cli, flag_option, pass_ctx
+from stafet.cli.dates import MOMENT
+from stafet.cli.meeting_view import meeting_lines, terminal_width
 from stafet.cli.render import case_json, event_json, table
 from stafet.domain.attention import Flag, attention_flags
 from stafet.domain.calendar import Lang, day, when
-from stafet.domain.errors import InvalidCommand, cut
+from stafet.domain.errors import InvalidCommand
+from stafet.domain.events import CaseEvent, EntryCorrected, MeetingHeld, MeetingHoldWithdrawn
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
-from stafet.domain.values import Moment, local_date
+from stafet.domain.values import local_date
 from stafet.projections.queries import CaseFilter
-from stafet.wording import describe
-
-_MOMENT: TypeAdapter[datetime] = TypeAdapter(Moment)
+from stafet.wording import corrected_marker, describe, details, withdrawn_marker
 
 
 def parse_moment(text: str, option: str) -> datetime:
+    """A time flag read by the one parser (``stafet.cli.dates``), its error naming ``option``."""
     try:
-        return _MOMENT.validate_python(text)
-    except ValidationError:
-        raise InvalidCommand(
-            f"{option} '{cut(text)}' is not a time; write it like 2026-05-01T12:00."
-        ) from None
+        return MOMENT.convert(text, None, None)
+    except click.BadParameter as error:
+        raise InvalidCommand(f"{option} {error.message}.") from None
 
 
 @cli.group()
@@ -79,7 +78,7 @@ def show(ctx: Ctx, case_ref: str, as_of: str | None, by: str) -> None:
             {"flag": f.flag, "key": f.key, "since": f.since, "detail": f.detail}
             for f in flags]})
     else:
-        click.echo(render_case(state, flags, moment))
+        click.echo(render_case(state, flags, moment, width=terminal_width()))
 
 
 def due_flags(state: CaseState, policy: Policy, moment: datetime) -> list[Flag]:
@@ -120,10 +119,8 @@ def history(ctx: Ctx, case_ref: str, lang: str, metadata: bool) -> None:
     if ctx.as_json:
         ctx.emit_json([event_json(e) for e in events])
         return
-    rows = [[str(e.originator_version), when(e.effective_at, language), e.actor,
-             describe(e, lang=language)] for e in events]
     headers = ["#", "HVORNÅR", "HVEM", "HVAD"] if lang == "da" else ["#", "WHEN", "WHO", "WHAT"]
-    click.echo(table(headers, rows))
+    click.echo(history_table(events, headers, language, terminal_width()))
 
 
 @case.command("list")
@@ -157,6 +154,57 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
          r.title] for r in rows]))
 
 
+def corrections_of(events: list[CaseEvent]) -> dict[int, list[int]]:
+    """Position -> the positions of the later entries that correct it."""
+    found: dict[int, list[int]] = {}
+    for e in events:
+        if isinstance(e, EntryCorrected):
+            found.setdefault(e.corrects_position, []).append(e.originator_version)
+    return found
+
+
+def withdrawals_of(events: list[CaseEvent]) -> dict[int, int]:
+    """Position of a MeetingHeld -> the position of the entry that says it was not held."""
+    held: dict[str, int] = {}
+    found: dict[int, int] = {}
+    for e in events:
+        if isinstance(e, MeetingHeld):
+            held[e.meeting_id] = e.originator_version
+        elif isinstance(e, MeetingHoldWithdrawn) and e.meeting_id in held:
+            found[held.pop(e.meeting_id)] = e.originator_version
+    return found
+
+
+def history_table(events: list[CaseEvent], headers: list[str], lang: Lang,
+                  width: int | None) -> str:
+    """The story, one event a row, each text in full: a corrected entry marked beside it, a
+    meeting's agenda, minutes and decisions after its sentence; long texts wrapped to ``width``
+    under the WHAT column (or whole on one line an event, for a file or a pipe)."""
+    corrected = corrections_of(events)
+    withdrawn = withdrawals_of(events)
+    rows = []
+    for e in events:
+        what = " — ".join([describe(e, width=None, lang=lang), *details(e, lang)])
+        if e.originator_version in corrected:
+            what += " " + corrected_marker(corrected[e.originator_version], lang)
+        if e.originator_version in withdrawn:
+            what += " " + withdrawn_marker(withdrawn[e.originator_version], lang)
+        rows.append([str(e.originator_version), when(e.effective_at, lang), e.actor, what])
+    lines = table(headers, rows).splitlines()
+    start = lines[0].index(headers[-1])
+    out = []
+    for line in lines:
+        out += _wrapped(line[:start], line[start:], start, width)
+    return "\n".join(out)
+
+
+def _wrapped(prefix: str, text: str, indent: int, width: int | None) -> list[str]:
+    if width is None or len(prefix) + len(text) <= width:
+        return [(prefix + text).rstrip()]
+    lines = textwrap.wrap(text, max(width - len(prefix), 30)) or [""]
+    return [prefix + lines[0], *(" " * indent + line for line in lines[1:])]
+
+
 def _period(starts: date | None, ends: date | None) -> str:
     if starts and ends:
         return f"{day(starts)} – {day(ends)}"
@@ -174,7 +222,7 @@ def _block(rows: list[list[str]], headers: list[str], indent: int) -> str:
 
 
 def render_case(s: CaseState, flags: list[Flag] | None = None,
-                now: datetime | None = None) -> str:
+                now: datetime | None = None, width: int | None = None) -> str:
     """The case for people; with ``flags``, what needs attention in it, and with ``now``,
     open agreements past their due date marked overdue."""
     out: list[str] = []
@@ -252,4 +300,15 @@ def render_case(s: CaseState, flags: list[Flag] | None = None,
         [m.meeting_id, when(m.starts_at), m.status + (", minutes sent" if m.minutes_sent else ""),
          m.place] for m in s.meetings.values()
     ], ["", "WHEN", "STATUS", "PLACE"], indent=2))
+    if s.meetings:
+        add("")
+        add("Meetings in full (agenda, minutes, decisions; also `stafet meeting show CASE M1`)")
+        for m in s.meetings.values():
+            out.extend(meeting_lines(s, m, indent=2, width=width))
+    if s.corrections:
+        add("")
+        add("Corrections")
+        for fix in s.corrections:
+            add(f"  entry {fix.corrects_position} corrected by entry {fix.position} "
+                f"({when(fix.at)}, {fix.actor}): {fix.correction}  (why: {fix.reason})")
     return "\n".join(out)

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.cli.dates import DAY
 from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
 
 
@@ -30,8 +31,10 @@ def consent() -> None:
               metavar="RECIPIENT", help="person@org, or @org for a whole organisation. Repeatable.")
 @click.option("--category", "categories", multiple=True, required=True,
               help="An information category, e.g. helbred. Repeatable.")
-@click.option("--expires", "expires_on", metavar="DATE", help="Last day the consent holds.")
-@click.option("--subject-age", type=int, help="The child's age (youth rules).")
+@click.option("--expires", "expires_on", metavar="DATE", type=DAY,
+              help="Last day the consent holds, e.g. 2027-01-12 or 12.1.2027.")
+@click.option("--subject-age", type=int, help="The child's age (youth rules); by default "
+              "worked out from the birth month on the case (stafet case birth-month).")
 @write_options
 @pass_ctx
 def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
@@ -45,27 +48,39 @@ def consent_give(ctx: Ctx, case_ref: str, given_by: tuple[str, ...],
           --category trivsel --category sprog --expires 2027-01-12
     """
     common = common_of(kw)
+    who = givers(given_by)
     run(ctx, "consent.give", case_ref, {
-        **kw, "given_by": givers(given_by), "recipients": list(recipients),
+        **kw, "given_by": who, "recipients": list(recipients),
         "categories": list(categories),
     }, common)
+    roles = [g["role"] for g in who]
+    expected = ctx.policy().custody_holders_expected
+    if 0 < roles.count("custody_holder") < expected and "guardian" not in roles:
+        click.echo(f"Note: the consent is given by {roles.count('custody_holder')} of {expected} "
+                   "custody holders; it is flagged (consent_one_custody_holder) until the other's "
+                   "consent is recorded too.", err=True)
 
 
 @consent.command("revoke")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("consent_id", metavar="CONSENT")
 @click.option("--reason", metavar="TEXT")
+@click.option("--by", "revoked_by", metavar="ROLE[:NAME]",
+              help=f"Who withdrew it ({GIVER_ROLES}), optionally with their name, e.g. "
+              "custody_holder:Far.")
 @write_options
 @pass_ctx
-def consent_revoke(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+def consent_revoke(ctx: Ctx, case_ref: str, revoked_by: str | None, **kw: Any) -> None:
     """Record that a consent was revoked: sharing stops, the history stays.
 
     \b
     Example:
       stafet --as anne@jobcenter consent revoke 3fa85f C1 --reason "Trukket tilbage af borgeren"
+      stafet --as anne@jobcenter consent revoke 3fa85f C2 --by custody_holder:Far
     """
     common = common_of(kw)
-    run(ctx, "consent.revoke", case_ref, kw, common)
+    by = givers((revoked_by,))[0] if revoked_by else None
+    run(ctx, "consent.revoke", case_ref, {**kw, "revoked_by": by}, common)
 
 
 @cli.command("share")

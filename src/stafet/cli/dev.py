@@ -47,7 +47,7 @@ def generate_cmd(ctx: Ctx, cases: int, seed: int, events: int | None, batch: int
     Many small cases and a few hot ones; adults, children and families, each with its
     network of authorities, providers and volunteers; consents, meetings with agreements,
     plans with goals and efforts, hand-overs of the baton, shares and notes; many cases
-    close, a few reopen. Citizens are pseudonymous handles (borger@3c9e41), never CPR
+    close, a few reopen. Citizens are pseudonymous handles (borger@k7q2m9), never CPR
     numbers. Every command is decided by the ledger's own rules; none is refused.
 
     The commands are stored in batches (one transaction each) with the read models off,

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
+from stafet.cli.dates import DAY
 from stafet.cli.texts import long_text
 from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
 from stafet.domain.values import EffortStatus, GiverRole, GoalLevel, GoalStatus
@@ -28,7 +29,8 @@ def plan() -> None:
 @plan.command("accept")
 @click.argument("case_ref", metavar="CASE")
 @click.option("--by", "accepted_by", multiple=True, required=True, metavar="ROLE", help=GIVER_HELP)
-@click.option("--subject-age", type=int, help="The child's age, when a youth accepts.")
+@click.option("--subject-age", type=int, help="The child's age, when a youth accepts; by "
+              "default worked out from the birth month on the case (stafet case birth-month).")
 @click.option("--note", metavar="TEXT")
 @write_options
 @pass_ctx
@@ -80,7 +82,8 @@ def goal() -> None:
 @click.option("--parent", "parent_id", metavar="GOAL",
               help="The parent goal: an overall goal for a sub-goal, a sub-goal for a "
               "progression goal.")
-@click.option("--target", "target_date", metavar="DATE", help="Target date, e.g. 2026-12-31.")
+@click.option("--target", "target_date", metavar="DATE", type=DAY,
+              help="Target date, e.g. 2026-12-31 or 31.12.2026.")
 @write_options
 @pass_ctx
 def goal_set(ctx: Ctx, case_ref: str, **kw: Any) -> None:
@@ -149,9 +152,9 @@ def effort() -> None:
 @click.option("--paragraph", required=True, help="e.g. '§ 32'")
 @click.option("--provider", required=True, metavar="PERSON@ORG", help="Who delivers it.")
 @click.option("--starts-on", "--from", "starts_on", cls=Renamed, metavar="DATE",
-              help="The first day of the effort.")
+              type=DAY, help="The first day of the effort.")
 @click.option("--ends-on", "--to", "ends_on", cls=Renamed, metavar="DATE",
-              help="The last day of the effort.")
+              type=DAY, help="The last day of the effort.")
 @click.option("--goal", "goal_ids", multiple=True, metavar="GOAL", help="A goal it serves.")
 @write_options
 @pass_ctx
@@ -200,7 +203,8 @@ def agreement() -> None:
 @click.argument("case_ref", metavar="CASE")
 @click.argument("text")
 @click.option("--responsible", required=True, metavar="PERSON@ORG")
-@click.option("--due", "due_on", required=True, metavar="DATE")
+@click.option("--due", "due_on", required=True, metavar="DATE", type=DAY,
+              help="The last day, e.g. 2026-04-15 or 15.4.2026.")
 @click.option("--goal", "goal_id", metavar="GOAL")
 @click.option("--replaces", metavar="AGREEMENT",
               help="An open agreement this one takes over (it is marked reassigned).")
@@ -250,6 +254,23 @@ def agreement_cancel(ctx: Ctx, case_ref: str, **kw: Any) -> None:
     """
     common = common_of(kw)
     run(ctx, "agreement.cancel", case_ref, kw, common)
+
+
+@agreement.command("reopen")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("agreement_id", metavar="AGREEMENT")
+@click.option("--reason", required=True, metavar="TEXT")
+@write_options
+@pass_ctx
+def agreement_reopen(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Reopen a completed or cancelled agreement (closed by mistake, or not done after all).
+
+    \b
+    Example:
+      stafet --as anne@jobcenter agreement reopen 3fa85f A2 --reason "Markeret som udført ved en fejl"
+    """
+    common = common_of(kw)
+    run(ctx, "agreement.reopen", case_ref, kw, common)
 
 
 @cli.command("view")

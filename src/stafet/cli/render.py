@@ -35,6 +35,7 @@ def case_json(s: CaseState) -> dict[str, Any]:
         "title": s.title,
         "subject_ref": s.subject_ref,
         "subject_kind": s.subject_kind,
+        "subject_birth_month": s.subject_birth_month,
         "opened_at": dump["opened_at"],
         "holder": s.baton.holder,
         "holder_temporary": s.baton.temporary,

@@ -33,7 +33,7 @@ def _format(fmt: str | None, output: str | None) -> str:
     return "md"
 
 
-def _render(doc: CaseDocument, fmt: str, meeting_id: str | None) -> bytes:
+def _render(doc: CaseDocument, fmt: str, meeting_id: str | None, engine: str | None) -> bytes:
     if fmt == "md":
         from stafet.documents import markdown
 
@@ -46,17 +46,17 @@ def _render(doc: CaseDocument, fmt: str, meeting_id: str | None) -> bytes:
         return page.encode("utf-8")
     from stafet.documents import pdf
 
-    return pdf.from_html(page)
+    return pdf.from_html(page, engine)
 
 
 def _deliver(ctx: Ctx, data: ReportData, doc: CaseDocument, fmt: str, output: str | None,
-             meeting_id: str | None) -> None:
+             meeting_id: str | None, engine: str | None) -> None:
     if ctx.as_json and not output:
         ctx.emit_json(asdict(doc))
         return
     if fmt == "pdf" and (not output or output == "-") and sys.stdout.isatty():
         raise InvalidCommand("a PDF is not for the terminal; give -o FILE.pdf (or --format md).")
-    content = _render(doc, fmt, meeting_id)
+    content = _render(doc, fmt, meeting_id, engine)
     if output and output != "-":
         try:
             Path(output).write_bytes(content)
@@ -84,6 +84,11 @@ format_option = click.option(
     help="md, html or pdf (default: from -o's suffix, else md).")
 lang_option = click.option("--lang", type=click.Choice(["da", "en"]), default="da",
                            show_default=True, help="Danish or English.")
+engine_option = click.option(
+    "--pdf-engine", "engine", type=click.Choice(["auto", "chromium", "weasyprint"]),
+    default=None, envvar="STAFET_PDF_ENGINE", show_envvar=True,
+    help="Who prints the PDF: Chromium (fast on long cases; Debian's chromium) or WeasyPrint "
+         "(no browser needed). auto, the default, takes Chromium when it is installed.")
 output_option = click.option("-o", "--output", metavar="FILE",
                              help="Write to FILE (default: stdout; a PDF needs a file).")
 
@@ -97,9 +102,10 @@ output_option = click.option("-o", "--output", metavar="FILE",
 @click.option("--for-org", metavar="ORG",
               help="Mark what concerns this organisation (for its own journal), e.g. uu-odense.")
 @output_option
+@engine_option
 @pass_ctx
 def report(ctx: Ctx, case_ref: str, fmt: str | None, lang: str, as_of: str | None,
-           for_org: str | None, output: str | None) -> None:
+           for_org: str | None, output: str | None, engine: str | None) -> None:
     """A report of the case to read, print or file in a journal.
 
     Title, citizen, phase, status and holder; the plan in its five sections with full texts
@@ -117,7 +123,7 @@ def report(ctx: Ctx, case_ref: str, fmt: str | None, lang: str, as_of: str | Non
     moment = parse_moment(as_of, "--as-of") if as_of else None
     data = ctx.reader.report(case_ref, as_of=moment)
     doc = build(data, _language(lang), for_org=for_org)
-    _deliver(ctx, data, doc, _format(fmt, output), output, None)
+    _deliver(ctx, data, doc, _format(fmt, output), output, None, engine)
 
 
 @meeting.command("doc")
@@ -128,9 +134,10 @@ def report(ctx: Ctx, case_ref: str, fmt: str | None, lang: str, as_of: str | Non
 @click.option("--for-org", metavar="ORG",
               help="Mark what concerns this organisation (for its own journal), e.g. uu-odense.")
 @output_option
+@engine_option
 @pass_ctx
 def meeting_doc(ctx: Ctx, case_ref: str, meeting_id: str, fmt: str | None, lang: str,
-                for_org: str | None, output: str | None) -> None:
+                for_org: str | None, output: str | None, engine: str | None) -> None:
     """One meeting's document: the invitation and agenda before, the minutes, decisions and
     agreements after, as the log holds them now. A read: needs --as and --purpose.
 
@@ -144,4 +151,4 @@ def meeting_doc(ctx: Ctx, case_ref: str, meeting_id: str, fmt: str | None, lang:
     if doc.meeting(meeting_id) is None:
         raise InvalidCommand(f"the case has no meeting {meeting_id.upper()}; "
                              f"it has {', '.join(m.meeting_id for m in doc.meetings) or 'none'}.")
-    _deliver(ctx, data, doc, _format(fmt, output), output, meeting_id.upper())
+    _deliver(ctx, data, doc, _format(fmt, output), output, meeting_id.upper(), engine)

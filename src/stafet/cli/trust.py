@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from stafet.application.erasure import Erasure
 from stafet.application.integrity import Published, Verification, key_path
 from stafet.cli.app import Ctx, cli, pass_ctx
 from stafet.cli.render import table
@@ -28,6 +29,7 @@ from stafet.storage.checkpoint import (
     read_small,
     read_verifiers,
 )
+from stafet.storage.engine import SCRUB_WAIT_SECONDS
 from stafet.storage.snapshots import FAILING
 from stafet.storage.verify import Digest
 
@@ -110,11 +112,15 @@ def verify_cmd(ctx: Ctx, folder: Path | None, digest_file: str | None, public_ke
     """
     kept: list[Checkpoint] = []
     expected: Digest | None = None
+    gaps: list[Any] = []  # events lost by a restore, named (stafet.storage.backup)
     try:
         keys = read_verifiers(public_key) if public_key is not None else None
         if folder is not None:
             keys, series = read_series(folder, keys)
             kept.extend(series)
+            from stafet.storage.backup import restore_gaps
+
+            gaps = restore_gaps(folder, keys)
     except CheckpointRefused as refused:
         raise InvalidCommand(f"{refused}; nothing was verified.") from None
     if digest_file is not None:
@@ -141,9 +147,12 @@ def verify_cmd(ctx: Ctx, folder: Path | None, digest_file: str | None, public_ke
     rate = report.count / seconds if seconds else 0
     if ctx.as_json:
         ctx.emit_json({**found_all.as_json(), "seconds": round(seconds, 3),
-                       "events_per_second": round(rate)})
+                       "events_per_second": round(rate),
+                       "restores": [gap.as_json() for gap in gaps]})
     else:
         _say_verified(found_all, seconds, rate, digest_file is not None, folder)
+        for gap in gaps:
+            click.echo(f"Gap: {gap.sentence()}.")
     if not found_all.ok:
         sys.exit(1)
 
@@ -344,23 +353,37 @@ def access_log_prune(ctx: Ctx, keep_days: int | None, reason: str | None) -> Non
 
 
 @cli.command("erase")
-@click.option("--subject", "subject_ref", required=True, metavar="REF",
+@click.option("--subject", "subject_ref", metavar="REF",
               help="The citizen's reference (as given when their case was opened).")
 @click.option("--confirm", metavar="REF",
               help="The same reference again (asked for at the terminal when left out).")
-@click.option("--reason", required=True, metavar="TEXT",
+@click.option("--reason", metavar="TEXT",
               help="Why, e.g. 'retention period ended'. Keep personal data out of it.")
+@click.option("--scrub-only", is_flag=True,
+              help="Erase nobody: scrub the store's files again (after an erasure that found "
+                   "an open reader).")
+@click.option("--wait", "wait_seconds", type=click.FloatRange(0, 3600),
+              default=SCRUB_WAIT_SECONDS, show_default=True, metavar="SECONDS",
+              help="How long the scrub waits for other programs' open transactions before it "
+                   "reports them instead.")
 @pass_ctx
-def erase(ctx: Ctx, subject_ref: str, confirm: str | None, reason: str) -> None:
+def erase(ctx: Ctx, subject_ref: str | None, confirm: str | None, reason: str | None,
+          scrub_only: bool, wait_seconds: float) -> None:
     """Erase a citizen's personal data everywhere, keeping the proof that the log is intact.
 
     Deletes the citizen's key (crypto-shredding): their personal fields then read "[erased]"
     in case show, history, exports and read models; an erasure event is recorded on each of
-    their cases; `stafet verify` still passes.
+    their cases; `stafet verify` still passes. Then the database files are scrubbed of the
+    deleted plaintext, and what could not be scrubbed is said.
 
     \b
     Irreversible, so the data protection officer alone may do it, and the citizen's reference
     is given twice (--confirm, or typed again when asked).
+
+    \b
+    Exit code 0: erased and scrubbed (what lies outside the store, such as backups, is
+    listed); 3: erased, but deleted plaintext remains in the store's own files (an open
+    reader kept the old pages): run `stafet erase --scrub-only` when it has closed.
 
     \b
     Example:
@@ -368,15 +391,52 @@ def erase(ctx: Ctx, subject_ref: str, confirm: str | None, reason: str) -> None:
           --reason "Slettefrist udløbet"
     """
     actor = ctx.require_actor()
+    if scrub_only:
+        if subject_ref or confirm or reason:
+            raise InvalidCommand("--scrub-only erases nobody: leave out --subject, --confirm "
+                                 "and --reason (nothing was scrubbed).")
+        _report_erasure(ctx, ctx.ledger.scrub_erased(actor=actor, wait_seconds=wait_seconds))
+        return
+    if not subject_ref:
+        raise InvalidCommand("name the citizen with --subject REF (nothing was erased).")
+    if not reason:
+        raise InvalidCommand("say why with --reason TEXT (nothing was erased).")
     if confirm is None:
         if not sys.stdin.isatty():
             raise InvalidCommand("confirm the citizen's reference: give it again with --confirm "
                                  "(nothing was erased).")
         confirm = click.prompt("Type the citizen's reference again to confirm", err=True)
-    cases = ctx.ledger.erase_subject(actor=actor, subject_ref=subject_ref, reason=reason,
-                                     confirm=str(confirm))
+    _report_erasure(ctx, ctx.ledger.erase_subject(
+        actor=actor, subject_ref=subject_ref, reason=reason, confirm=str(confirm),
+        wait_seconds=wait_seconds))
+
+
+EX_NOT_SCRUBBED = 3  # erased, but deleted plaintext remains in the store's own files
+
+
+def _report_erasure(ctx: Ctx, erasure: Erasure) -> None:
+    """What was erased, then plainly what is not yet scrubbed; exit 3 if plaintext remains in
+    the store's own files."""
+    residues = [{"where": r.where, "what": r.what, "in_store": r.in_store}
+                for r in erasure.residues]
     if ctx.as_json:
-        ctx.emit_json({"erased_cases": [str(c) for c in cases]})
+        ctx.emit_json({"erased_cases": [str(c) for c in erasure.cases],
+                       "recorded": {str(c): v for c, v in erasure.recorded.items()},
+                       "scrubbed": erasure.scrubbed, "residues": residues})
     else:
-        click.echo(f"Erased the citizen's personal data in {len(cases)} case(s): "
-                   f"{', '.join(str(c)[:8] for c in cases)}. The log still verifies.")
+        if erasure.cases:
+            click.echo(f"Erased the citizen's personal data in {len(erasure.cases)} case(s): "
+                       f"{', '.join(str(c)[:8] for c in erasure.cases)}. The log still verifies.")
+        inside = [r for r in erasure.residues if r.in_store]
+        if inside:
+            click.echo("NOT SCRUBBED: deleted plaintext remains in the store's files:")
+            for r in inside:
+                click.echo(f"  - {r.where}: {r.what}.")
+        else:
+            click.echo("Scrubbed: no deleted plaintext remains in the store's files.")
+        click.echo("Outside the store (see to these yourself):")
+        for r in erasure.residues:
+            if not r.in_store:
+                click.echo(f"  - {r.where}: {r.what}.")
+    if not erasure.scrubbed:
+        sys.exit(EX_NOT_SCRUBBED)

@@ -10,8 +10,10 @@ import click
 from stafet.application.unit_of_work import CommandResult
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.case import case
+from stafet.cli.dates import MOMENT
 from stafet.cli.render import table
 from stafet.domain.calendar import when
+from stafet.domain.decide.case import unmet_closing_conditions
 from stafet.domain.policy import DEFAULT_POLICY
 from stafet.domain.values import BATON_KINDS, GiverRole, ParticipantKind, SubjectKind
 
@@ -21,8 +23,9 @@ F = Callable[..., Any]
 def write_options(func: F) -> F:
     """Options every write verb has."""
     func = click.option(
-        "--occurred-at", metavar="TIME",
-        help="When it happened, if not now (business time), e.g. 2026-03-02T09:15. "
+        "--occurred-at", metavar="TIME", type=MOMENT,
+        help="When it happened, if not now (business time), e.g. 2026-03-02T09:15 or "
+        "2.3.2026 09:15. "
         "Copenhagen time unless an offset is given.",
     )(func)
     func = click.option(
@@ -140,25 +143,76 @@ def case_leave(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @case.command("close")
 @click.argument("case_ref", metavar="CASE")
-@click.option("--further-course", required=True, metavar="TEXT",
-              help="What happens after the case closes.")
-@click.option("--follow-up-by", required=True, metavar="PERSON@ORG", help="Who follows up.")
+@click.option("--further-course", metavar="TEXT",
+              help="What happens after the case closes (required unless --check).")
+@click.option("--follow-up-by", metavar="PERSON@ORG", help="Who follows up (required unless --check).")
 @click.option("--sector-plan", "continuing_sector_plans", multiple=True, metavar="SP",
               help="A linked sector plan that lives on (repeatable), e.g. SP1.")
+@click.option("--check", is_flag=True,
+              help="Close nothing: list every condition not yet met for you to close the case.")
 @write_options
 @pass_ctx
-def case_close(ctx: Ctx, case_ref: str, continuing_sector_plans: tuple[str, ...],
+def case_close(ctx: Ctx, case_ref: str, continuing_sector_plans: tuple[str, ...], check: bool,
                **kw: Any) -> None:
     """Close the case (holder only; no open hand-over or agreements).
 
+    With --check, nothing is stored: it lists every condition not yet met (exit 1 if any).
+
     \b
     Example:
+      stafet --as bo@socialcenter case close 3fa85f --check
       stafet --as bo@socialcenter case close 3fa85f --follow-up-by bo@socialcenter \\
           --further-course "Handleplanen efter SEL § 141 fortsætter" --sector-plan SP2
     """
+    if check:
+        _closing_check(ctx, case_ref)
+        return
+    for flag, value in (("--further-course", kw["further_course"]),
+                        ("--follow-up-by", kw["follow_up_by"])):
+        if not value:
+            raise click.UsageError(f"Missing option '{flag}' (or give --check).")
     common = common_of(kw)
     run(ctx, "case.close", case_ref,
         {**kw, "continuing_sector_plans": list(continuing_sector_plans)}, common)
+
+
+def _closing_check(ctx: Ctx, case_ref: str) -> None:
+    """What stands in the way of closing, from the rules ``case close`` itself applies."""
+    actor = ctx.require_actor()
+    state = ctx.reader.case(case_ref)
+    unmet = unmet_closing_conditions(state, actor)
+    if ctx.as_json:
+        ctx.emit_json({"case_id": str(state.id), "may_close": not unmet,
+                       "unmet": [{"code": r.code, "message": r.message} for r in unmet]})
+    elif unmet:
+        click.echo(f"{actor} cannot close case {str(state.id)[:8]} yet:")
+        for refusal in unmet:
+            click.echo(f"  - {refusal.message}")
+    else:
+        click.echo(f"Nothing stands in the way: {actor} may close case {str(state.id)[:8]} "
+                   "(give --further-course and --follow-up-by).")
+    if unmet:
+        raise SystemExit(1)
+
+
+@case.command("birth-month")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("birth_month", metavar="YYYY-MM")
+@write_options
+@pass_ctx
+def case_birth_month(ctx: Ctx, case_ref: str, **kw: Any) -> None:
+    """Record the birth month of the person the case is about, once (holder only).
+
+    A youth's age for consent and plan acceptance then follows from it: no need to type
+    --subject-age each time (it still overrides). Personal data, sealed like the rest.
+
+    \b
+    Example:
+      stafet --as mette@solsikken case birth-month 3fa85f 2010-05
+      stafet --as mette@solsikken case birth-month 3fa85f 5.2010
+    """
+    common = common_of(kw)
+    run(ctx, "case.birth-month", case_ref, kw, common)
 
 
 @case.command("reopen")
@@ -201,7 +255,7 @@ def phase(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 
 @cli.group()
 def baton() -> None:
-    """Hand, grab, release, decline or withdraw the baton.
+    """Hand, grab, release, decline or withdraw the baton, or confirm a temporary holding.
 
     \b
     Example:
@@ -258,6 +312,14 @@ _baton_verb("baton.release", "release", """Let go of the baton after another hol
     \b
     Example:
       stafet --as anne@jobcenter baton release 3fa85f
+    """, with_reason=False)
+_baton_verb("baton.confirm", "confirm", """Stay on as the permanent holder (you hold it temporarily).
+
+    A temporary holder chosen to stay needs no hand-over: this makes the holding permanent.
+
+    \b
+    Example:
+      stafet --as mette@solsikken baton confirm 3fa85f
     """, with_reason=False)
 _baton_verb("baton.decline", "decline", """Say no to a baton you were offered.
 

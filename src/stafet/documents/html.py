@@ -36,6 +36,16 @@ def breakable(text: str | None) -> Markup:
     return Markup("@<wbr>").join(escape(part) for part in (text or "").split("@"))
 
 
+def css_string(text: str | None) -> Markup:
+    """Text as a quoted CSS string for the page's running header and footer: every character
+    that is not a letter, a digit or a space written as a CSS escape, so nothing a title holds
+    can end the string or the <style> element."""
+    if isinstance(text, Markup):  # a block set in the template: already HTML-escaped
+        text = text.unescape()
+    body = "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in (text or ""))
+    return Markup(f'"{body}"')
+
+
 def inline_code(text: str) -> Markup:
     """Text with `commands` in backticks shown as code."""
     parts = text.split("`")
@@ -51,6 +61,7 @@ def environment() -> Environment:
     env.filters["who"] = breakable
     env.filters["lines"] = lines
     env.filters["code"] = inline_code
+    env.filters["css_string"] = css_string
     env.globals["MARK"] = MARK
     return env
 

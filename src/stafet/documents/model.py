@@ -43,9 +43,10 @@ def entities_of(e: ev.CaseEvent) -> list[EntityKey]:
         case ev.ParticipantLeft():
             return [("team", ""), ("participant", e.ref)]
         case (ev.BatonHanded() | ev.BatonGrabbed() | ev.BatonReleased() | ev.BatonDeclined()
-              | ev.HandoverWithdrawn() | ev.CaseReopened()):
+              | ev.HandoverWithdrawn() | ev.CaseReopened() | ev.BatonConfirmed()):
             return [("plan", ""), ("team", "")]
-        case ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased():
+        case (ev.CaseClosed() | ev.PhaseChanged() | ev.PersonalDataErased()
+              | ev.BirthMonthRecorded()):
             return [("plan", "")]
         case ev.ConsentGiven() | ev.ConsentRevoked():
             return [("consent", e.consent_id)]
@@ -63,10 +64,11 @@ def entities_of(e: ev.CaseEvent) -> list[EntityKey]:
         case ev.AgreementMade():
             replaced = [("agreement", e.replaces)] if e.replaces else []
             return [("plan", ""), ("agreement", e.agreement_id), *replaced]
-        case ev.AgreementCompleted() | ev.AgreementCancelled():
+        case ev.AgreementCompleted() | ev.AgreementCancelled() | ev.AgreementReopened():
             return [("agreement", e.agreement_id)]
         case (ev.MeetingConvened() | ev.MeetingAgendaChanged() | ev.MeetingHeld()
-              | ev.MeetingCancelled() | ev.MinutesSent()):
+              | ev.MeetingCancelled() | ev.MinutesSent() | ev.MeetingRescheduled()
+              | ev.MeetingHoldWithdrawn()):
             return [("meeting", e.meeting_id)]
         case ev.NoteLogged():
             return [("note", str(e.originator_version))]
@@ -313,6 +315,12 @@ class _Builder:
             if isinstance(e, ev.EntryCorrected) and e.corrects_position in self.by_position:
                 for key in entities_of(self.by_position[e.corrects_position]):
                     self.corrections.setdefault(key, []).append(e.originator_version)
+        # Each meeting's own events, found once (a long case has dozens of meetings).
+        self.of_meeting: dict[str, list[ev.CaseEvent]] = {}
+        for e in self.events:
+            meeting_id = getattr(e, "meeting_id", None)
+            if isinstance(meeting_id, str):
+                self.of_meeting.setdefault(meeting_id, []).append(e)
 
     # small helpers
     def day(self, value: date | None) -> str:
@@ -417,15 +425,12 @@ class _Builder:
         return notes
 
     def meeting(self, m: Meeting, agreements: list[AgreementView]) -> MeetingView:
-        convened = next((e for e in self.events if isinstance(e, ev.MeetingConvened)
-                         and e.meeting_id == m.meeting_id), None)
+        own = self.of_meeting.get(m.meeting_id, [])
+        convened = next((e for e in own if isinstance(e, ev.MeetingConvened)), None)
         changes = [AgendaChange(self.when(e.effective_at), list(e.agenda), e.late)
-                   for e in self.events
-                   if isinstance(e, ev.MeetingAgendaChanged) and e.meeting_id == m.meeting_id]
-        sent = next((e for e in self.events if isinstance(e, ev.MinutesSent)
-                     and e.meeting_id == m.meeting_id), None)
-        cancelled = next((e for e in self.events if isinstance(e, ev.MeetingCancelled)
-                          and e.meeting_id == m.meeting_id), None)
+                   for e in own if isinstance(e, ev.MeetingAgendaChanged)]
+        sent = next((e for e in own if isinstance(e, ev.MinutesSent)), None)
+        cancelled = next((e for e in own if isinstance(e, ev.MeetingCancelled)), None)
         people = {*m.invited, *m.attendees}
         return MeetingView(
             meeting_id=m.meeting_id, kind=self.term(m.kind), starts=self.when(m.starts_at),

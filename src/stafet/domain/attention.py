@@ -84,6 +84,7 @@ def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
             "exchange_open", "", baton.since + timedelta(days=policy.exchange_open_days),
             f"{baton.holder} grabbed the baton but {baton.outgoing} has not released it",
         ))
+    flags += _one_custody_holder(s, policy)
     for c in s.consents.values():
         if c.revoked_at is None and c.expires_on is not None:
             flags.append(Flag(
@@ -123,5 +124,25 @@ def meeting_flags(s: CaseState, policy: Policy) -> list[Flag]:
                 m.starts_at + timedelta(days=policy.minutes_sent_days),
                 f"the minutes of meeting {m.meeting_id} of {day(local_date(m.starts_at))} have "
                 f"not been sent ({policy.minutes_sent_days} days)",
+            ))
+    return flags
+
+
+def _one_custody_holder(s: CaseState, policy: Policy) -> list[Flag]:
+    """A child's (or family's) active consent given by fewer custody holders than the policy
+    expects (and no guardian): usually both parents hold custody, so the other's consent is
+    missing (issue 17)."""
+    if s.subject_kind == "adult":
+        return []
+    flags = []
+    for c in s.consents.values():
+        roles = [g.role for g in c.given_by]
+        holders = roles.count("custody_holder")
+        if c.revoked_at is None and 0 < holders < policy.custody_holders_expected \
+                and "guardian" not in roles:
+            flags.append(Flag(
+                "consent_one_custody_holder", c.consent_id, c.given_at,
+                f"consent {c.consent_id} ({c.purpose}) is given by {holders} of "
+                f"{policy.custody_holders_expected} custody holders",
             ))
     return flags

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import (
+    BirthMonth,
     CommandId,
     Day,
     EffortStatus,
@@ -22,6 +23,7 @@ from stafet.domain.values import (
     GoalStatus,
     Label,
     MeetingKind,
+    MeetingTime,
     Moment,
     ParticipantKind,
     ParticipantRef,
@@ -132,6 +134,11 @@ class LeaveCase(CaseCommand):
     reason: ShortText | None = None
 
 
+class RecordBirthMonth(CaseCommand):
+    name = "case.birth-month"
+    birth_month: BirthMonth
+
+
 class CloseCase(CaseCommand):
     name = "case.close"
     further_course: Text
@@ -167,6 +174,13 @@ class ReleaseBaton(CaseCommand):
     name = "baton.release"
 
 
+class ConfirmBaton(CaseCommand):
+    """The temporary holder stays: they hold the baton permanently from now on."""
+
+    name = "baton.confirm"
+    note: ShortText | None = None
+
+
 class DeclineBaton(CaseCommand):
     name = "baton.decline"
     reason: ShortText | None = None
@@ -194,6 +208,7 @@ class RevokeConsent(CaseCommand):
     name = "consent.revoke"
     consent_id: EntityId
     reason: ShortText | None = None
+    revoked_by: Giver | None = None
 
 
 class ShareInformation(CaseCommand):
@@ -292,6 +307,12 @@ class CancelAgreement(CaseCommand):
     reason: ShortText
 
 
+class ReopenAgreement(CaseCommand):
+    name = "agreement.reopen"
+    agreement_id: EntityId
+    reason: ShortText
+
+
 class RecordCitizenView(CaseCommand):
     name = "view"
     text: Text
@@ -312,7 +333,7 @@ class LinkSectorPlan(CaseCommand):
 
 class ConveneMeeting(CaseCommand):
     name = "meeting.convene"
-    starts_at: Moment
+    starts_at: MeetingTime
     place: ShortText
     place_agreed_with_citizen: bool = False
     invited: list[ParticipantRef] = Field(min_length=1)
@@ -335,6 +356,22 @@ class HoldMeeting(CaseCommand):
     minutes: Text
     decisions: list[ShortText] = []
     agreements: list[AgreementTerms] = []
+
+
+class RescheduleMeeting(CaseCommand):
+    name = "meeting.reschedule"
+    meeting_id: EntityId
+    starts_at: MeetingTime
+    place: ShortText | None = None
+    reason: ShortText | None = None
+
+
+class WithdrawMeetingHeld(CaseCommand):
+    """A meeting wrongly recorded as held is marked as not held: convened again."""
+
+    name = "meeting.not-held"
+    meeting_id: EntityId
+    reason: ShortText
 
 
 class CancelMeeting(CaseCommand):

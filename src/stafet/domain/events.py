@@ -51,6 +51,10 @@ class Envelope(BaseModel):
     occurred_at: datetime | None = None
     command_id: str | None = None
 
+    # The shape's version (docs/events.md): raised with each change of the event's fields,
+    # together with a static ``upcast_vN_vM(data) -> data`` for the step (stafet.storage.evolution).
+    class_version: ClassVar[int] = 1
+
     @property
     def position(self) -> int:
         return self.originator_version
@@ -92,6 +96,14 @@ class CaseOpened(CaseEvent):
     title: str
     holder: ParticipantInfo
     temporary: bool
+
+
+class BirthMonthRecorded(CaseEvent):
+    """The youth's birth month, recorded once on the case: their age for the consent and
+    acceptance rules follows from it (issue 17). Personal data, sealed with their key."""
+
+    PERSONAL = ("birth_month",)
+    birth_month: str
 
 
 class CaseClosed(CaseEvent):
@@ -144,6 +156,13 @@ class BatonReleased(CaseEvent):
     pass
 
 
+class BatonConfirmed(CaseEvent):
+    """A temporary holder chosen to stay: they now hold the baton permanently (issue 17)."""
+
+    PERSONAL = ("note",)
+    note: str | None = None
+
+
 class BatonDeclined(CaseEvent):
     PERSONAL = ("reason",)
     reason: str | None = None
@@ -170,9 +189,10 @@ class ConsentGiven(CaseEvent):
 
 
 class ConsentRevoked(CaseEvent):
-    PERSONAL = ("reason",)
+    PERSONAL = ("reason", "revoked_by.name")
     consent_id: str
     reason: str | None = None
+    revoked_by: ConsentGiver | None = None  # which of those who gave it withdrew it (issue 17)
 
 
 class InformationShared(CaseEvent):
@@ -263,6 +283,15 @@ class AgreementCancelled(CaseEvent):
     reason: str
 
 
+class AgreementReopened(CaseEvent):
+    """A completed (or cancelled) agreement is open again: it was closed by mistake, or the
+    work is not done after all. The earlier entry stays in the history (issue 17)."""
+
+    PERSONAL = ("reason",)
+    agreement_id: str
+    reason: str
+
+
 class CitizenViewRecorded(CaseEvent):
     PERSONAL = ("text",)
     text: str
@@ -308,6 +337,26 @@ class MeetingHeld(CaseEvent):
     attendees: list[str]
     minutes: str
     decisions: list[str]
+
+
+class MeetingRescheduled(CaseEvent):
+    """A convened meeting moved to another time (and place, if given)."""
+
+    PERSONAL = ("place", "reason")
+    meeting_id: str
+    starts_at: datetime
+    place: str | None = None
+    reason: str | None = None
+
+
+class MeetingHoldWithdrawn(CaseEvent):
+    """A meeting recorded as held that was not: it is convened again, its minutes and
+    decisions no longer count (they stay in the history). Agreements made at it stay; they
+    are entries of their own and are cancelled on their own if they do not hold."""
+
+    PERSONAL = ("reason",)
+    meeting_id: str
+    reason: str
 
 
 class MeetingCancelled(CaseEvent):

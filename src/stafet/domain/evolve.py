@@ -19,6 +19,7 @@ from stafet.domain.state import (
     CitizenView,
     Closure,
     Consent,
+    Correction,
     Effort,
     Goal,
     Hold,
@@ -104,6 +105,11 @@ def _(e: ev.CaseReopened, s: CaseState) -> dict[str, Any]:
 
 
 @_apply.register
+def _(e: ev.BirthMonthRecorded, s: CaseState) -> dict[str, Any]:
+    return {"subject_birth_month": e.birth_month}
+
+
+@_apply.register
 def _(e: ev.PhaseChanged, s: CaseState) -> dict[str, Any]:
     return {"phase": e.phase}
 
@@ -156,6 +162,14 @@ def _(e: ev.CaseEvent, s: CaseState) -> dict[str, Any]:
 
 
 @_apply.register
+def _(e: ev.BatonConfirmed, s: CaseState) -> dict[str, Any]:
+    holds = [h.model_copy(update={"temporary": False})
+             if h.until is None and h.holder == s.baton.holder else h for h in s.holds]
+    return {"baton": s.baton.model_copy(update={"temporary": False, "changed_at": e.effective_at}),
+            "holds": holds}
+
+
+@_apply.register
 def _(e: ev.ConsentGiven, s: CaseState) -> dict[str, Any]:
     consent = Consent(
         consent_id=e.consent_id, given_by=e.given_by, purpose=e.purpose,
@@ -168,7 +182,7 @@ def _(e: ev.ConsentGiven, s: CaseState) -> dict[str, Any]:
 @_apply.register
 def _(e: ev.ConsentRevoked, s: CaseState) -> dict[str, Any]:
     revoked = s.consents[e.consent_id].model_copy(
-        update={"revoked_at": e.effective_at, "revoke_reason": e.reason}
+        update={"revoked_at": e.effective_at, "revoke_reason": e.reason, "revoked_by": e.revoked_by}
     )
     return {"consents": _put(s.consents, e.consent_id, revoked)}
 
@@ -252,6 +266,12 @@ def _(e: ev.AgreementCancelled, s: CaseState) -> dict[str, Any]:
 
 
 @_apply.register
+def _(e: ev.AgreementReopened, s: CaseState) -> dict[str, Any]:
+    reopened = s.agreements[e.agreement_id].model_copy(update={"status": "open"})
+    return {"agreements": _put(s.agreements, e.agreement_id, reopened)}
+
+
+@_apply.register
 def _(e: ev.CitizenViewRecorded, s: CaseState) -> dict[str, Any]:
     view = CitizenView(
         text=e.text, given_by=e.given_by, goal_id=e.goal_id, recorded_at=e.effective_at
@@ -300,6 +320,23 @@ def _(e: ev.MeetingHeld, s: CaseState) -> dict[str, Any]:
 
 
 @_apply.register
+def _(e: ev.MeetingRescheduled, s: CaseState) -> dict[str, Any]:
+    meeting = s.meetings[e.meeting_id]
+    moved = meeting.model_copy(update={"starts_at": e.starts_at, "place": e.place or meeting.place,
+                                       "reschedules": meeting.reschedules + 1})
+    return {"meetings": _put(s.meetings, e.meeting_id, moved)}
+
+
+@_apply.register
+def _(e: ev.MeetingHoldWithdrawn, s: CaseState) -> dict[str, Any]:
+    # Convened again: what the wrong record said no longer counts (the history keeps it).
+    back = s.meetings[e.meeting_id].model_copy(update={
+        "status": "convened", "attendees": [], "minutes": None, "decisions": [],
+        "minutes_sent": False, "hold_withdrawn": s.meetings[e.meeting_id].hold_withdrawn + 1})
+    return {"meetings": _put(s.meetings, e.meeting_id, back)}
+
+
+@_apply.register
 def _(e: ev.MeetingCancelled, s: CaseState) -> dict[str, Any]:
     cancelled = s.meetings[e.meeting_id].model_copy(update={"status": "cancelled"})
     return {"meetings": _put(s.meetings, e.meeting_id, cancelled)}
@@ -316,7 +353,14 @@ def _(e: ev.PersonalDataErased, s: CaseState) -> dict[str, Any]:
     return {"personal_data_erased": True}
 
 
-@_apply.register(ev.NoteLogged)
-@_apply.register(ev.EntryCorrected)
-def _(e: ev.CaseEvent, s: CaseState) -> dict[str, Any]:
+@_apply.register
+def _(e: ev.NoteLogged, s: CaseState) -> dict[str, Any]:
     return {}
+
+
+@_apply.register
+def _(e: ev.EntryCorrected, s: CaseState) -> dict[str, Any]:
+    correction = Correction(position=e.originator_version, corrects_position=e.corrects_position,
+                            correction=e.correction, reason=e.reason, actor=e.actor,
+                            at=e.effective_at)
+    return {"corrections": [*s.corrections, correction]}

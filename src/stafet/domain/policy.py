@@ -43,6 +43,10 @@ class Policy(BaseModel):
     """How long an exchange may stay open before the outgoing holder should release."""
     consent_expiry_warning_days: int = Field(default=14, ge=0)
     """Warn this many days before a consent expires."""
+    custody_holders_expected: int = Field(default=2, ge=1, le=2)
+    """How many custody holders a child's consent is expected from (joint custody is the rule):
+    a consent from fewer is flagged (``consent_one_custody_holder``) until it is given anew.
+    1 where sole custody is the norm of the cases, which turns the flag off."""
     caseload_limit: int = Field(default=30, ge=1)
     """Active cases a coordinator should hold at most (DS recommends about 30)."""
     short_notice_days: int = Field(default=2, ge=0)

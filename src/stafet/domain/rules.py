@@ -10,7 +10,7 @@ from stafet.domain.calendar import when
 from stafet.domain.errors import NotAllowed, RuleViolation
 from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState, Consent, Participant
-from stafet.domain.values import BATON_KINDS, local_date, recipient_covers
+from stafet.domain.values import BATON_KINDS, age_in, local_date, recipient_covers
 
 T = TypeVar("T")
 
@@ -102,6 +102,14 @@ def require_known(items: Mapping[str, T], item_id: str, what: str) -> T:
 # -- who may consent (SPEC §6) --------------------------------------------------------------
 
 
+def subject_age(state: CaseState, given: int | None, on: date) -> int | None:
+    """The youth's age for the consent rules: as typed (an override), else from the birth month
+    recorded on the case, else unknown."""
+    if given is not None or state.subject_birth_month is None:
+        return given
+    return age_in(state.subject_birth_month, on)
+
+
 def check_givers(
     state: CaseState, roles: Iterable[str], subject_age: int | None, policy: Policy
 ) -> None:
@@ -138,7 +146,8 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
             "youth in their own right",
         )
     if "youth" in roles and age is None:
-        refuse("consent.subject_age", "a youth consenting must have their age given (subject_age)")
+        refuse("consent.subject_age", "a youth consenting must have their age given (subject_age, "
+               "or the birth month recorded on the case)")
     custody = bool(roles & {"custody_holder", "guardian"})
     if policy.youth_consent_rule == "ds":
         if custody:
@@ -153,8 +162,8 @@ def _check_child_givers(roles: set[str], age: int | None, policy: Policy) -> Non
     if age is None:
         refuse(
             "consent.subject_age",
-            "the strict youth rule (Barnets Lov § 110) needs the child's age (subject_age) "
-            "to decide who must consent",
+            "the strict youth rule (Barnets Lov § 110) needs the child's age (subject_age, or "
+            "the birth month recorded on the case) to decide who must consent",
         )
     if not custody:
         refuse(
@@ -185,6 +194,34 @@ def require_not_before(at: datetime, earliest: datetime, what: str) -> None:
         refuse("occurred_at.too_early",
                f"occurred_at {when(at)} is before {what} ({when(earliest)}); the log keeps "
                "things in the order they happened")
+
+
+# -- meetings in time ------------------------------------------------------------------------
+
+
+def require_meeting_started(meeting_id: str, starts_at: datetime, held_at: datetime) -> None:
+    """A meeting is held (or recorded as held) only once it has started: the one rule for
+    every command that records a meeting as having taken place."""
+    if held_at < starts_at:
+        refuse("meeting.not_started",
+               f"meeting {meeting_id} starts {when(starts_at)}, so it cannot have been held by "
+               f"{when(held_at)}; record it as held once it has taken place")
+
+
+def require_convened_before_start(starts_at: datetime, ctx_at: datetime, backdated: bool,
+                                  policy: Policy) -> None:
+    """A meeting is convened before it starts. Convening one whose time has passed is a
+    record made after the fact, so it must say when the meeting was convened (occurred_at);
+    a few minutes' grace (``Policy.future_skew_minutes``) allows for a meeting starting now."""
+    if starts_at >= ctx_at - timedelta(minutes=policy.future_skew_minutes):
+        return
+    if not backdated:
+        refuse("meeting.in_past",
+               f"the meeting's time {when(starts_at)} has already passed; to record a meeting "
+               "convened earlier, say when it was convened (occurred_at, --occurred-at)")
+    refuse("meeting.in_past",
+           f"the meeting's time {when(starts_at)} is before it was convened ({when(ctx_at)}); "
+           "a meeting is convened before it starts")
 
 
 def a(word: str) -> str:

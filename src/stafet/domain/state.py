@@ -110,6 +110,7 @@ class Consent(_Frozen):
     given_at: datetime
     revoked_at: datetime | None = None
     revoke_reason: str | None = None
+    revoked_by: ConsentGiver | None = None
 
 
 class Goal(_Frozen):
@@ -183,7 +184,20 @@ class Meeting(_Frozen):
     minutes: str | None = None
     decisions: list[str] = []
     minutes_sent: bool = False
+    reschedules: int = 0  # times moved to another time or place (MeetingRescheduled)
+    hold_withdrawn: int = 0  # times a wrong "held" was withdrawn (MeetingHoldWithdrawn)
     convened_at: datetime | None = None  # business time of the convening (None: older snapshots)
+
+
+class Correction(_Frozen):
+    """A later entry that corrects an earlier one (the earlier entry itself never changes)."""
+
+    position: int  # the correcting entry
+    corrects_position: int
+    correction: str
+    reason: str
+    actor: str
+    at: datetime
 
 
 class PlanAcceptance(_Frozen):
@@ -204,6 +218,7 @@ class CaseState(_Frozen):
     subject_ref: str
     subject_kind: SubjectKind
     title: str
+    subject_birth_month: str | None = None  # 'YYYY-MM', a child's case (BirthMonthRecorded)
     status: Literal["open", "closed"] = "open"
     phase: int = 1
     opened_at: datetime
@@ -220,6 +235,7 @@ class CaseState(_Frozen):
     meetings: dict[str, Meeting] = {}
     closure: Closure | None = None
     holds: list[Hold] = []
+    corrections: list[Correction] = []
     personal_data_erased: bool = False
 
     @property

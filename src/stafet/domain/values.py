@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+# COPENHAGEN is the calendar's; re-exported here, where many modules read it.
+from stafet.domain.calendar import COPENHAGEN as COPENHAGEN
+from stafet.domain.calendar import parse_day, parse_moment
 
 SubjectKind = Literal["adult", "child", "family"]
 ParticipantKind = Literal[
@@ -143,7 +144,19 @@ def _day(value: date) -> date:
     return value
 
 
-Day = Annotated[date, AfterValidator(_day)]
+def _written_day(value: object) -> object:
+    return parse_day(value) if isinstance(value, str) else value
+
+
+def _written_moment(value: object) -> object:
+    return parse_moment(value) if isinstance(value, str) else value
+
+
+def _written_meeting_time(value: object) -> object:
+    return parse_moment(value, clock_required=True) if isinstance(value, str) else value
+
+
+Day = Annotated[date, BeforeValidator(_written_day), AfterValidator(_day)]
 """A calendar day (due dates, expiry, periods)."""
 
 
@@ -155,7 +168,45 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-Moment = Annotated[datetime, AfterValidator(_aware)]
+_BIRTH_MONTH = re.compile(r"(?:(\d{4})-(\d{1,2})|(\d{1,2})[./-](\d{4}))")
+
+
+def _birth_month(value: object) -> object:
+    """2010-05, 5.2010, 05/2010 or 5-2010 -> '2010-05'."""
+    if not isinstance(value, str):
+        return value
+    found = _BIRTH_MONTH.fullmatch(value.strip())
+    if found is None:
+        raise ValueError("is not a month; write it like 2010-05 or 5.2010")
+    year, month = (found.group(1), found.group(2)) if found.group(1) else (found.group(4),
+                                                                           found.group(3))
+    if not 1 <= int(month) <= 12:
+        raise ValueError("is not a month; write it like 2010-05 or 5.2010")
+    _plausible_year(int(year))
+    return f"{int(year):04}-{int(month):02}"
+
+
+BirthMonth = Annotated[str, BeforeValidator(_birth_month)]
+"""The month someone was born, 'YYYY-MM': enough to know a youth's age for the consent rules
+(the day is not needed and not asked for: less personal data)."""
+
+
+def age_in(birth_month: str, on: date) -> int:
+    """Completed years on a day, from the birth month; the birthday counts from the first of
+    its month (the day is not known).
+
+        >>> age_in("2010-05", date(2026, 4, 30)), age_in("2010-05", date(2026, 5, 1))
+        (15, 16)
+    """
+    year, month = (int(part) for part in birth_month.split("-"))
+    return on.year - year - (1 if on.month < month else 0)
+
+
+Moment = Annotated[datetime, BeforeValidator(_written_moment), AfterValidator(_aware)]
+"""A point in time: ISO or as Danes write it (``calendar.parse_moment``); stored in UTC."""
+
+MeetingTime = Annotated[datetime, BeforeValidator(_written_meeting_time), AfterValidator(_aware)]
+"""When a meeting starts: a Moment that must say the clock time (a bare date is refused)."""
 
 
 def org_of(ref: str) -> str:

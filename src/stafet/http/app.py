@@ -177,6 +177,9 @@ def create_app(settings: HttpSettings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    from stafet.http import health as operations  # /healthz, /readyz, /metrics (issue 19)
+
+    operations.register(app, services)
     commands.register(app)
     reads.register(app)
     feed.register(app)

@@ -366,4 +366,7 @@ def read_series(folder: Path, trusted: list[Verifier] | None = None,
                                     "public checkpoint key with --key FILE")
         trusted = read_verifiers(published)
     checkpoints = [read_checkpoint(path, trusted) for path in sorted(folder.glob("*" + SUFFIX))]
-    return trusted, sorted(checkpoints, key=lambda c: c.size)
+    # Operations (issue 19): a restore note sets aside the checkpoints of events it lost.
+    from stafet.storage.backup import binding
+
+    return trusted, binding(folder, trusted, sorted(checkpoints, key=lambda c: c.size))

@@ -12,6 +12,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -48,6 +49,24 @@ stafet_case_subjects = sa.Table(
 )
 
 
+# The erasure epoch: a counter moved in the same transaction as every key deletion. A process
+# that sees it move forgets every key it remembers, so a long-lived projection runner never
+# opens an erased citizen's events with a key read before the erasure.
+stafet_erasures = sa.Table(
+    "stafet_erasures", keys_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("epoch", sa.BigInteger, nullable=False),
+)
+ERASING_TOPIC = "PersonalDataErased"  # what the erasure itself records, after the key is gone
+
+
+def cases_to_check(stored_events: Sequence[Any]) -> list[str]:
+    """The cases whose citizen's key must still exist for these events to be stored: every
+    case in the batch but those the batch records an erasure on."""
+    erasing = {str(s.originator_id) for s in stored_events if s.topic == ERASING_TOPIC}
+    return sorted({str(s.originator_id) for s in stored_events} - erasing)
+
+
 def _add_missing_columns(conn: Connection) -> None:
     """Stores made by an earlier stafet lack columns added since; add them (all nullable)."""
     for table in keys_metadata.sorted_tables:
@@ -74,6 +93,28 @@ class KeyStore:
                 pepper = secrets.token_bytes(32)
                 conn.execute(stafet_secrets.insert().values(name="subject_pepper", value=pepper))
         self._pepper = bytes(pepper)
+        self._epoch_seen = self._erasure_epoch()
+
+    def _erasure_epoch(self) -> int:
+        if isinstance(self.engine.pool, sa.pool.SingletonThreadPool):
+            # An in-memory store: one connection, perhaps inside the caller's transaction, and
+            # no other process; this KeyStore's own ``erase`` forgets the keys it erases.
+            return self._epoch_seen if hasattr(self, "_epoch_seen") else 0
+        with reading(self.engine) as conn:
+            return int(conn.execute(sa.select(stafet_erasures.c.epoch)).scalar() or 0)
+
+    def forget_if_erased(self) -> bool:
+        """Forget every key this process remembers if a citizen was erased since it last
+        looked (by any process); True then. Called under a projection runner's lock, before
+        it reads the log, so its batch opens no event with a deleted key."""
+        epoch = self._erasure_epoch()
+        if epoch == self._epoch_seen:
+            return False
+        with self._lock:
+            self._keys.clear()
+            self._epoch_seen = epoch
+        _aead.cache_clear()
+        return True
 
     def _advisory_lock(self, conn: Connection) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -152,17 +193,30 @@ class KeyStore:
                 sa.select(stafet_case_subjects.c.case_id).where(
                     stafet_case_subjects.c.subject_id == self.subject_id(subject_ref)))]
 
-    def erase(self, subject_ref: str, at: datetime) -> list[UUID]:
-        """Delete the citizen's key; returns their cases."""
+    def erase(self, subject_ref: str, clock: Callable[[], datetime]) -> list[UUID]:
+        """Delete the citizen's key; returns their cases.
+
+        Writers check, inside the transaction that stores their events, that the key still
+        exists (``refuse_erased_keys`` in stafet.storage.recorders): on SQLite the write lock,
+        on PostgreSQL the key row's lock (FOR UPDATE here, FOR SHARE there), orders every
+        write either wholly before the deletion or after it, refused. The time of the deletion
+        is read once the lock is held, so every event stored is recorded before it."""
         subject_id = self.subject_id(subject_ref)
         with self.engine.begin() as conn:
             self._advisory_lock(conn)
-            erased_at = at
+            key_row = sa.select(stafet_subject_keys.c.subject_id).where(
+                stafet_subject_keys.c.subject_id == subject_id)
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(key_row.with_for_update())
+            erased_at = clock()
             conn.execute(stafet_subject_keys.update().where(
                 stafet_subject_keys.c.subject_id == subject_id).values(
                 key=None, erased_at=erased_at))
             conn.execute(stafet_case_subjects.update().where(
                 stafet_case_subjects.c.subject_id == subject_id).values(erased_at=erased_at))
+            if not conn.execute(stafet_erasures.update().values(
+                    epoch=stafet_erasures.c.epoch + 1)).rowcount:
+                conn.execute(stafet_erasures.insert().values(id=1, epoch=1))
         cases = self.cases_of(subject_ref)
         with self._lock:
             for case_id in cases:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from stafet.domain.administration import ADMIN_EVENT_TYPES
 from stafet.domain.events import EVENT_TYPES, CaseOpened, PersonalDataErased
+from stafet.storage import evolution
 from stafet.storage.failures import StoreUnusable
 from stafet.storage.keys import KeyErased, KeyStore, seal, unseal
 
@@ -45,6 +46,11 @@ class PydanticMapper(Mapper[Any]):
                 raise KeyErased(str(case_id))
             data = domain_event.model_dump(mode="json", exclude=_ENVELOPE_KEYS)
             seal(data, paths, key, case_id)
+            evolution.stamp(type(domain_event), data)
+            state = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        elif evolution.version_of(type(domain_event)) > 1:
+            data = domain_event.model_dump(mode="json", exclude=_ENVELOPE_KEYS)
+            evolution.stamp(type(domain_event), data)
             state = json.dumps(data, ensure_ascii=False).encode("utf-8")
         else:
             state = domain_event.model_dump_json(exclude=_ENVELOPE_KEYS).encode("utf-8")
@@ -79,6 +85,8 @@ class PydanticMapper(Mapper[Any]):
             state = self.compressor.decompress(state)
         data = json.loads(state)
         cls = TOPICS[stored_event.topic]
+        # An event of an earlier version, as the current class reads it (stored bytes unchanged).
+        data = evolution.upcast(cls, data, stored_event.topic)
         if cls is PersonalDataErased:
             # Another process erased this citizen: stop using the key this process holds.
             self.keys.forget(UUID(str(stored_event.originator_id)))

@@ -22,6 +22,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from stafet.storage.chain import GENESIS, ChainLink, chain_links
+from stafet.storage.keys import KeyErased, cases_to_check
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None
+        # After the first INSERT this transaction holds SQLite's write lock (and so reads the
+        # newest keys): no erasure can come between this check and the commit.
+        self._refuse_erased_keys(c, stored_events)
         self._chain(c, stored_events, ids)
         records: list[CommandRecord] = kwargs.get("command_records") or []
         for record in records:
@@ -109,6 +113,20 @@ class SQLiteLedgerRecorder(SQLiteApplicationRecorder, LedgerRecorder):
                  json.dumps(record.result)),
             )
         return ids
+
+    def _refuse_erased_keys(self, c: SQLiteCursor, stored: Sequence[StoredEvent]) -> None:
+        """Store nothing on a case whose citizen's key was deleted after this writer read it
+        (``KeyErased`` rolls the transaction back)."""
+        cases = cases_to_check(stored)
+        if not cases:
+            return
+        c.execute(
+            "SELECT cs.case_id FROM stafet_case_subjects cs LEFT JOIN stafet_subject_keys k "
+            f"ON k.subject_id = cs.subject_id WHERE cs.case_id IN ({','.join('?' * len(cases))}) "
+            "AND (cs.erased_at IS NOT NULL OR k.key IS NULL) LIMIT 1", cases)
+        row = c.fetchone()
+        if row is not None:
+            raise KeyErased(row[0])
 
     def _chain(self, c: SQLiteCursor, stored: Sequence[StoredEvent], ids: Sequence[int]) -> None:
         # Writers are serialised by SQLite's write lock, so the last link read here stays last.
@@ -224,6 +242,9 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder, LedgerRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        # First in the insert's transaction, and here rather than after the insert: the library
+        # commits what it inserted when a later step raises, but rolls back from this one.
+        self._refuse_erased_keys(curs, stored_events)
         records: list[CommandRecord] = kwargs.get("command_records") or []
         for record in records:
             curs.execute(
@@ -261,6 +282,25 @@ class PostgresLedgerRecorder(PostgresApplicationRecorder, LedgerRecorder):
              for k in links],
         )
         return ids
+
+    def _refuse_erased_keys(self, curs: Cursor[DictRow], stored: Sequence[StoredEvent]) -> None:
+        """Store nothing on a case whose citizen's key was deleted after this writer read it
+        (``KeyErased`` rolls the transaction back). FOR SHARE on the key row: an erasure
+        (which locks the row FOR UPDATE before deleting the key) waits for this transaction,
+        and this one waits for an erasure under way and then sees the key gone."""
+        cases = cases_to_check(stored)
+        if not cases:
+            return
+        schema = self.datastore.schema
+        curs.execute(SQL(
+            "SELECT cs.case_id, cs.erased_at IS NOT NULL OR k.key IS NULL AS erased "
+            "FROM {} cs JOIN {} k ON k.subject_id = cs.subject_id "
+            "WHERE cs.case_id = ANY(%s) FOR SHARE OF k").format(
+                Identifier(schema, "stafet_case_subjects"), Identifier(schema, "stafet_subject_keys")),
+            (cases,))
+        for row in curs.fetchall():
+            if row["erased"]:
+                raise KeyErased(row["case_id"])
 
     def select_chain(self, after_seq: int, limit: int) -> list[ChainLink]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

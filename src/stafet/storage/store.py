@@ -292,6 +292,11 @@ class CaseStore(Application[UUID]):
         """Stop using the citizen's key this process remembers (it may have been erased)."""
         self.keys.forget(case_id)
 
+    def forget_keys_if_erased(self) -> bool:
+        """Forget every key this process remembers if any citizen was erased since it last
+        looked (the erasure epoch moved); True then."""
+        return self.keys.forget_if_erased()
+
     def listen(self) -> Any:
         """On PostgreSQL a connection LISTENing for new events (None on SQLite)."""
         if self.storage.backend != "postgres":

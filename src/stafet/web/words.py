@@ -234,6 +234,7 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "meeting_unrecorded": "Møde hverken afholdt eller aflyst",
         "minutes_not_sent": "Referat ikke sendt",
         "caseload": "Sagsstamme over grænsen",
+        "consent_one_custody_holder": "Samtykke fra kun én forældremyndighedsindehaver",
     },
     "en": {
         "temporary_holder": "Temporary holder for too long",
@@ -246,6 +247,7 @@ FLAGS: dict[Lang, dict[str, str]] = {
         "meeting_unrecorded": "Meeting neither held nor cancelled",
         "minutes_not_sent": "Minutes not sent",
         "caseload": "Caseload over the limit",
+        "consent_one_custody_holder": "Consent from only one custody holder",
     },
 }
 

@@ -3,7 +3,7 @@
 ``generate(cases, seed, events)`` yields the commands of a year in one municipality, oldest
 first: many small cases and a few hot ones (heavy-tailed activity), adults, children and
 families, each with its own network of authorities, providers and volunteers. The same
-arguments give the same commands. Citizens are pseudonymous handles (``borger@3c9e41``),
+arguments give the same commands. Citizens are pseudonymous handles (``borger@k7q2m9``),
 never CPR numbers; business times (``occurred_at``) fall on working hours spread over a year.
 
     >>> items = list(generate(cases=3, seed=7, events=90))

@@ -10,6 +10,7 @@ from stafet.domain.administration import require_role
 from stafet.domain.commands import (
     CaseCommand,
     Command,
+    ConfirmBaton,
     DeclineBaton,
     EraseCase,
     GrabBaton,
@@ -36,7 +37,7 @@ from stafet.domain.state import CaseState
 __all__ = ["Context", "decide"]
 
 _MODULES = (baton, case, consent, log, meetings, participants, plan)  # each registers its deciders
-_BATON_MOVES = (HandBaton, GrabBaton, ReleaseBaton, DeclineBaton, WithdrawHandover)
+_BATON_MOVES = (HandBaton, GrabBaton, ReleaseBaton, DeclineBaton, WithdrawHandover, ConfirmBaton)
 
 
 def decide(state: CaseState | None, command: Command, ctx: Context) -> list[CaseEvent]:

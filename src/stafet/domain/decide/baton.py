@@ -7,7 +7,14 @@ HELD(h) --hand(to=t)--> OFFERED(h->t) --grab(by=t)--> EXCHANGE(h->t, t holds)
 from __future__ import annotations
 
 from stafet.domain import events as ev
-from stafet.domain.commands import DeclineBaton, GrabBaton, HandBaton, ReleaseBaton, WithdrawHandover
+from stafet.domain.commands import (
+    ConfirmBaton,
+    DeclineBaton,
+    GrabBaton,
+    HandBaton,
+    ReleaseBaton,
+    WithdrawHandover,
+)
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import (
@@ -64,6 +71,16 @@ def release(s: CaseState, c: ReleaseBaton, ctx: Context) -> list[ev.CaseEvent]:
             f"only the outgoing holder ({s.baton.outgoing}) can release the baton",
         )
     return [ctx.event(s, ev.BatonReleased)]
+
+
+@handles(ConfirmBaton)
+def confirm(s: CaseState, c: ConfirmBaton, ctx: Context) -> list[ev.CaseEvent]:
+    """A temporary holder chosen to stay becomes the permanent holder, without a hand-over."""
+    require_holder(s, c.actor, "confirm the baton")
+    require_no_open_handover(s, "confirm the baton")
+    if not s.baton.temporary:
+        refuse("baton.not_temporary", f"{s.baton.holder} already holds the baton permanently")
+    return [ctx.event(s, ev.BatonConfirmed, note=c.note)]
 
 
 @handles(DeclineBaton)

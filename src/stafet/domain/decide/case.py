@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from stafet.domain import events as ev
-from stafet.domain.commands import ChangePhase, CloseCase, OpenCase, ReopenCase
+from stafet.domain.commands import ChangePhase, CloseCase, OpenCase, RecordBirthMonth, ReopenCase
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
+from stafet.domain.errors import RuleViolation
 from stafet.domain.rules import (
     refuse,
     require_baton_eligible,
     require_holder,
     require_known,
     require_no_open_handover,
+    require_open,
     require_participant,
 )
 from stafet.domain.state import CaseState
@@ -36,6 +40,16 @@ def open_case(c: OpenCase, ctx: Context) -> list[ev.CaseEvent]:
     ]
 
 
+@handles(RecordBirthMonth)
+def record_birth_month(s: CaseState, c: RecordBirthMonth, ctx: Context) -> list[ev.CaseEvent]:
+    require_holder(s, c.actor, "record the birth month")
+    if c.birth_month > f"{ctx.today:%Y-%m}":
+        refuse("case.birth_month", f"the birth month {c.birth_month} lies in the future")
+    if s.subject_birth_month == c.birth_month:
+        refuse("case.birth_month", f"the birth month {c.birth_month} is already recorded")
+    return [ctx.event(s, ev.BirthMonthRecorded, birth_month=c.birth_month)]
+
+
 @handles(ChangePhase)
 def change_phase(s: CaseState, c: ChangePhase, ctx: Context) -> list[ev.CaseEvent]:
     require_holder(s, c.actor, "change the phase")
@@ -44,20 +58,40 @@ def change_phase(s: CaseState, c: ChangePhase, ctx: Context) -> list[ev.CaseEven
     return [ctx.event(s, ev.PhaseChanged, phase=c.phase, reason=c.reason)]
 
 
+def unmet_closing_conditions(s: CaseState, actor: str) -> list[RuleViolation]:
+    """Everything that stands in the way of ``actor`` closing the case now, each as the refusal
+    ``close`` would give (code and sentence), in the order ``close`` checks them; empty when
+    nothing does. The one list of closing conditions: ``close`` refuses with its first, and
+    ``stafet case close --check`` shows them all ("when may I let go of the case?")."""
+    unmet: list[RuleViolation] = []
+    checks: list[Callable[[], object]] = [
+        lambda: require_open(s),
+        lambda: require_holder(s, actor, "close the case"),
+        lambda: require_no_open_handover(s, "close the case"),
+    ]
+    for check in checks:
+        try:
+            check()
+        except RuleViolation as refusal:
+            unmet.append(refusal)
+    still_open = [a.agreement_id for a in s.open_agreements()]
+    if still_open:
+        unmet.append(RuleViolation(
+            f"{len(still_open)} agreement(s) are still open ({', '.join(still_open)}); "
+            "complete, cancel or reassign them before closing", code="case.open_agreements"))
+    return unmet
+
+
 @handles(CloseCase)
 def close(s: CaseState, c: CloseCase, ctx: Context) -> list[ev.CaseEvent]:
-    require_holder(s, c.actor, "close the case")
-    require_no_open_handover(s, "close the case")
+    unmet = unmet_closing_conditions(s, c.actor)
+    if unmet and unmet[0].code != "case.open_agreements":
+        raise unmet[0]
     require_participant(s, c.follow_up_by)
     for sector_plan_id in c.continuing_sector_plans:
         require_known(s.sector_plans, sector_plan_id, "sector plan")
-    still_open = [a.agreement_id for a in s.open_agreements()]
-    if still_open:
-        refuse(
-            "case.open_agreements",
-            f"{len(still_open)} agreement(s) are still open ({', '.join(still_open)}); "
-            "complete, cancel or reassign them before closing",
-        )
+    if unmet:
+        raise unmet[0]
     return [
         ctx.event(
             s, ev.CaseClosed, further_course=c.further_course,

@@ -13,13 +13,15 @@ from stafet.domain.rules import (
     refuse,
     require_known,
     require_participant,
+    subject_age,
 )
 from stafet.domain.state import CaseState
 
 
 @handles(GiveConsent)
 def give(s: CaseState, c: GiveConsent, ctx: Context) -> list[ev.CaseEvent]:
-    check_givers(s, (g.role for g in c.given_by), c.subject_age, ctx.policy)
+    age = subject_age(s, c.subject_age, ctx.today)
+    check_givers(s, (g.role for g in c.given_by), age, ctx.policy)
     if c.expires_on is not None and c.expires_on < ctx.today:
         refuse("consent.expired", "expires_on is already past; a consent must run from today")
     givers = [ev.ConsentGiver(role=g.role, name=g.name) for g in c.given_by]
@@ -27,7 +29,7 @@ def give(s: CaseState, c: GiveConsent, ctx: Context) -> list[ev.CaseEvent]:
         ctx.event(
             s, ev.ConsentGiven, consent_id=f"C{len(s.consents) + 1}", given_by=givers,
             purpose=c.purpose, recipients=c.recipients, categories=c.categories,
-            expires_on=c.expires_on, subject_age=c.subject_age,
+            expires_on=c.expires_on, subject_age=age,
         )
     ]
 
@@ -37,7 +39,8 @@ def revoke(s: CaseState, c: RevokeConsent, ctx: Context) -> list[ev.CaseEvent]:
     consent = require_known(s.consents, c.consent_id, "consent")
     if consent.revoked_at is not None:
         refuse("consent.revoked", f"consent {c.consent_id} is already revoked")
-    return [ctx.event(s, ev.ConsentRevoked, consent_id=c.consent_id, reason=c.reason)]
+    by = ev.ConsentGiver(role=c.revoked_by.role, name=c.revoked_by.name) if c.revoked_by else None
+    return [ctx.event(s, ev.ConsentRevoked, consent_id=c.consent_id, reason=c.reason, revoked_by=by)]
 
 
 @handles(ShareInformation)

@@ -5,12 +5,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 from stafet.domain import events as ev
-from stafet.domain.commands import CancelMeeting, ChangeAgenda, ConveneMeeting, HoldMeeting, SendMinutes
+from stafet.domain.commands import (
+    CancelMeeting,
+    ChangeAgenda,
+    ConveneMeeting,
+    HoldMeeting,
+    RescheduleMeeting,
+    SendMinutes,
+    WithdrawMeetingHeld,
+)
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.plan import agreement_made
 from stafet.domain.decide.registry import handles
 from stafet.domain.evolve import evolve
-from stafet.domain.rules import refuse, require_holder, require_known, require_participant
+from stafet.domain.rules import (
+    refuse,
+    require_convened_before_start,
+    require_holder,
+    require_known,
+    require_meeting_started,
+    require_participant,
+)
 from stafet.domain.state import CaseState, Meeting
 
 
@@ -26,6 +41,8 @@ def convene(s: CaseState, c: ConveneMeeting, ctx: Context) -> list[ev.CaseEvent]
     require_holder(s, c.actor, "convene a meeting")
     for ref in c.invited:
         require_participant(s, ref)
+    require_convened_before_start(c.starts_at, ctx.effective_at, c.occurred_at is not None,
+                                  ctx.policy)
     return [
         ctx.event(
             s, ev.MeetingConvened, meeting_id=f"M{len(s.meetings) + 1}", kind=c.kind,
@@ -49,7 +66,8 @@ def change_agenda(s: CaseState, c: ChangeAgenda, ctx: Context) -> list[ev.CaseEv
 @handles(HoldMeeting)
 def hold(s: CaseState, c: HoldMeeting, ctx: Context) -> list[ev.CaseEvent]:
     require_holder(s, c.actor, "record a meeting as held")
-    _convened_meeting(s, c.meeting_id)
+    meeting = _convened_meeting(s, c.meeting_id)
+    require_meeting_started(c.meeting_id, meeting.starts_at, ctx.effective_at)
     for ref in c.attendees:
         require_participant(s, ref)
     held = ctx.event(
@@ -63,6 +81,28 @@ def hold(s: CaseState, c: HoldMeeting, ctx: Context) -> list[ev.CaseEvent]:
         events.append(made)
         state = evolve(state, made)
     return events
+
+
+@handles(RescheduleMeeting)
+def reschedule(s: CaseState, c: RescheduleMeeting, ctx: Context) -> list[ev.CaseEvent]:
+    require_holder(s, c.actor, "reschedule a meeting")
+    meeting = _convened_meeting(s, c.meeting_id)
+    if c.starts_at == meeting.starts_at and c.place in (None, meeting.place):
+        refuse("meeting.unchanged", f"meeting {c.meeting_id} is already at that time and place")
+    require_convened_before_start(c.starts_at, ctx.effective_at, c.occurred_at is not None,
+                                  ctx.policy)
+    return [ctx.event(s, ev.MeetingRescheduled, meeting_id=c.meeting_id, starts_at=c.starts_at,
+                      place=c.place, reason=c.reason)]
+
+
+@handles(WithdrawMeetingHeld)
+def not_held(s: CaseState, c: WithdrawMeetingHeld, ctx: Context) -> list[ev.CaseEvent]:
+    require_holder(s, c.actor, "mark a meeting as not held")
+    meeting = require_known(s.meetings, c.meeting_id, "meeting")
+    if meeting.status != "held":
+        refuse("meeting.not_held", f"meeting {c.meeting_id} is {meeting.status}, not recorded "
+               "as held, so there is nothing to withdraw")
+    return [ctx.event(s, ev.MeetingHoldWithdrawn, meeting_id=c.meeting_id, reason=c.reason)]
 
 
 @handles(CancelMeeting)

@@ -15,6 +15,7 @@ from stafet.domain.commands import (
     MakeAgreement,
     PlanEffort,
     RecordCitizenView,
+    ReopenAgreement,
     ReviseGoal,
     SetGoal,
     SummarizeSituation,
@@ -28,6 +29,7 @@ from stafet.domain.rules import (
     require_known,
     require_participant,
     require_plan_accepted,
+    subject_age,
 )
 from stafet.domain.state import Agreement, CaseState
 
@@ -39,7 +41,8 @@ PARENT_LEVEL = {"overall": None, "sub": "overall", "progression": "sub"}
 def accept(s: CaseState, c: AcceptPlan, ctx: Context) -> list[ev.CaseEvent]:
     if s.plan_acceptance is not None:
         refuse("plan.accepted", "the plan has already been accepted")
-    check_givers(s, (g.role for g in c.accepted_by), c.subject_age, ctx.policy)
+    check_givers(s, (g.role for g in c.accepted_by), subject_age(s, c.subject_age, ctx.today),
+                 ctx.policy)
     givers = [ev.ConsentGiver(role=g.role, name=g.name) for g in c.accepted_by]
     return [ctx.event(s, ev.PlanAccepted, accepted_by=givers, note=c.note)]
 
@@ -177,6 +180,17 @@ def cancel_agreement(s: CaseState, c: CancelAgreement, ctx: Context) -> list[ev.
     agreement = _require_open_agreement(s, c.agreement_id)
     _require_answerable(s, agreement, c.actor, "cancel")
     return [ctx.event(s, ev.AgreementCancelled, agreement_id=c.agreement_id, reason=c.reason)]
+
+
+@handles(ReopenAgreement)
+def reopen_agreement(s: CaseState, c: ReopenAgreement, ctx: Context) -> list[ev.CaseEvent]:
+    agreement = require_known(s.agreements, c.agreement_id, "agreement")
+    if agreement.status not in ("completed", "cancelled"):
+        refuse("agreement.not_closed",
+               f"agreement {c.agreement_id} is {agreement.status}; only a completed or cancelled "
+               "agreement can be reopened")
+    _require_answerable(s, agreement, c.actor, "reopen")
+    return [ctx.event(s, ev.AgreementReopened, agreement_id=c.agreement_id, reason=c.reason)]
 
 
 @handles(RecordCitizenView)
