@@ -51,6 +51,7 @@ VIEWS = {"rm_attention_now": _server_clock_view()}
 
 class Attention(Projection):
     name = "attention"
+    version = 2  # 2: short_notice, meeting_unrecorded, minutes_not_sent
     tables = (rm_attention,)
 
     def apply(self, rows: Rows, event: CaseEvent, before: CaseState | None,

@@ -38,7 +38,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from sqlalchemy.engine import Connection, Engine
 from stafet.projections.attention import due_at, rm_attention
 from stafet.projections.base import metadata
@@ -47,6 +47,7 @@ from stafet.projections.cases import rm_cases
 from stafet.projections.consents import rm_consents
 from stafet.projections.participants import rm_participants
 
+from stafet.domain.attention import FLAGS
 from stafet.domain.authorisation import OverviewScope
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.rules import consent_expired
@@ -93,9 +94,23 @@ class _Filter(BaseModel):
 
     def criterion(self) -> str:
         """The filter as the access log records it: ``--holder anne@jobcenter --org ...``
-        (empty when nothing is filtered)."""
-        return " ".join(f"--{name} {value}" for name, value in self.model_dump().items()
-                        if value)
+        (empty when nothing is filtered). A citizen's reference is never written in clear:
+        the log entry names the citizen by their keyed hash instead."""
+        return " ".join(f"--{name} {'[one citizen]' if name == 'subject' else value}"
+                        for name, value in self.model_dump().items() if value)
+
+
+def _known_flag(value: str | None) -> str | None:
+    """A flag name of ``FLAGS``; any other is refused naming the flags there are."""
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value not in FLAGS:
+        raise ValueError(f"there is no flag '{cut(value)}'; the flags are {', '.join(FLAGS)}")
+    return value
+
+
+FlagName = Annotated[str | None, AfterValidator(_known_flag)]
 
 
 class CaseFilter(_Filter):
@@ -106,8 +121,11 @@ class CaseFilter(_Filter):
     org: Org | None = None
     """Cases held at this organisation (``held_by``)."""
     status: Literal["open", "closed"] | None = None
-    flag: str | None = None
+    flag: FlagName = None
     """Cases with this attention flag due at ``now``."""
+    subject: str | None = None
+    """The cases of this citizen (their reference): the reader looks it up by its keyed hash
+    (``storage.keys``) and passes the case ids; rm_cases is never searched by it."""
 
 
 class AttentionFilter(_Filter):
@@ -115,7 +133,7 @@ class AttentionFilter(_Filter):
 
     holder: Person | None = None
     org: Org | None = None
-    flag: str | None = None
+    flag: FlagName = None
     """Only this flag; ``caseload`` for only the coordinators over the caseload limit."""
 
 
@@ -245,6 +263,44 @@ class Attention(_Row):
         return sorted({f.case_id for f in self.flags})
 
 
+class Count(_Row):
+    """How many flags one holder (or one flag name) has."""
+
+    name: str
+    flags: int
+    cases: int
+
+
+class AttentionSummary(_Row):
+    """The attention list counted: per holder, per flag (the most first), and in all."""
+
+    per_holder: list[Count]
+    per_flag: list[Count]
+    flags: int
+    cases: int
+    caseload_over_limit: int
+
+
+def summarise(answer: Attention) -> AttentionSummary:
+    """Count an attention answer per holder and per flag (coordinators over the caseload
+    limit count under the flag ``caseload``)."""
+    def counted(key: str) -> list[Count]:
+        groups: dict[str, list[FlagRow]] = {}
+        for f in answer.flags:
+            groups.setdefault(getattr(f, key), []).append(f)
+        rows = [Count(name=name, flags=len(fs), cases=len({f.case_id for f in fs}))
+                for name, fs in groups.items()]
+        return sorted(rows, key=lambda r: (-r.flags, r.name))
+
+    per_flag = counted("flag")
+    over = answer.caseload_over_limit
+    if over:
+        per_flag.append(Count(name=CASELOAD, flags=len(over), cases=0))
+    return AttentionSummary(per_holder=counted("holder"), per_flag=per_flag,
+                            flags=len(answer.flags), cases=len(answer.case_ids()),
+                            caseload_over_limit=len(over))
+
+
 ConsentStatus = Literal["active", "expired", "revoked"]
 
 
@@ -278,14 +334,18 @@ class TableExport:
 
 
 def case_list(db: Db, now: datetime, where: CaseFilter | None = None,
-              scope: OverviewScope | None = None) -> list[CaseRow]:
+              scope: OverviewScope | None = None,
+              case_ids: set[str] | None = None) -> list[CaseRow]:
     """Cases from rm_cases, oldest first, filtered by holder, organisation, status and an
-    attention flag due at ``now``; only those ``scope`` sees."""
+    attention flag due at ``now``, and to ``case_ids`` if given (a citizen's cases); only
+    those ``scope`` sees."""
     where = where or CaseFilter()
     t = rm_cases
     query = sa.select(t).where(*held_by(where.holder, where.org),
                                *visible_cases(t.c.case_id, scope)).order_by(t.c.opened_at,
                                                                             t.c.case_id)
+    if case_ids is not None:
+        query = query.where(t.c.case_id.in_(sorted(case_ids)))
     if where.status:
         query = query.where(t.c.status == where.status)
     if where.flag:
@@ -317,15 +377,25 @@ def attention(db: Db, now: datetime, where: AttentionFilter | None = None,
     return Attention(flags=flags, caseload_over_limit=over)
 
 
-def caseload(db: Db, scope: OverviewScope | None = None) -> list[CaseloadRow]:
-    """Active cases per coordinator, the most first (the coordinators ``scope`` sees)."""
+CaseloadOrder = Literal["load", "name"]
+
+
+def caseload(db: Db, scope: OverviewScope | None = None, org: str | None = None,
+             sort: CaseloadOrder = "load") -> list[CaseloadRow]:
+    """Active cases per coordinator (the coordinators ``scope`` sees), of one organisation
+    if ``org`` is given (``@Org`` and ``org`` alike): the most first (``load``) or by name."""
+    where = list(_holders_seen(scope))
+    if org:
+        where.append(rm_caseload.c.holder_org == _org(org))
     with _connected(db) as conn:
-        return _caseload(conn, *_holders_seen(scope))
+        return _caseload(conn, *where, sort=sort)
 
 
-def _caseload(conn: Connection, *where: sa.ColumnElement[bool]) -> list[CaseloadRow]:
+def _caseload(conn: Connection, *where: sa.ColumnElement[bool],
+              sort: CaseloadOrder = "load") -> list[CaseloadRow]:
     c = rm_caseload.c
-    query = sa.select(rm_caseload).where(*where).order_by(c.active_cases.desc(), c.holder)
+    order = (c.active_cases.desc(), c.holder) if sort == "load" else (c.holder,)
+    query = sa.select(rm_caseload).where(*where).order_by(*order)
     return [CaseloadRow.model_validate(dict(r)) for r in conn.execute(query).mappings()]
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from uuid import UUID
 
 from stafet.application.unit_of_work import (
@@ -170,11 +170,13 @@ class Ledger(CommandVerbs):
 
     def apply_batch(self, lines: Sequence[str], *, actor: str | None = None,
                     atomic: bool = False, progress: LineProgress | None = None,
-                    ) -> list[CommandResult]:
-        """Apply a batch of JSON lines in order (see ``stafet.application.batch``)."""
+                    key: str | None = None) -> list[CommandResult]:
+        """Apply a batch of JSON lines in order (see ``stafet.application.batch``); ``key``
+        (e.g. the file's path) makes applying it again store nothing twice."""
         from stafet.application.batch import apply_batch
 
-        return apply_batch(self, lines, actor=actor, atomic=atomic, progress=progress)
+        return apply_batch(self, lines, actor=actor, atomic=atomic, progress=progress,
+                           key=key)
 
     def _after_commit(self) -> None:
         if not self.update_read_models:
@@ -195,8 +197,14 @@ class Ledger(CommandVerbs):
         own reads use it; people read through ``reader(actor, purpose)``."""
         return self.store.case(self.resolve_case(case_id), version)
 
-    def get_case_as_of(self, case_id: CaseId, moment: datetime) -> CaseState:
-        """The case exactly as the log stood at a recorded time (time travel, from the log)."""
+    def get_case_as_of(self, case_id: CaseId, moment: datetime,
+                       by: Literal["recorded", "business"] = "recorded",
+                       last: int | None = None) -> CaseState:
+        """The case exactly as the log stood at a recorded time (time travel, from the log);
+        ``by="business"``: as it was in the world then, whenever it was logged (up to the
+        entry at position ``last``, if given)."""
+        if by == "business":
+            return self.store.case_as_of_business(self.resolve_case(case_id), moment, last)
         return self.store.case_as_of(self.resolve_case(case_id), moment)
 
     def history(self, case_id: CaseId) -> list[CaseEvent]:

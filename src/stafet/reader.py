@@ -33,7 +33,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -248,15 +248,18 @@ class Reader:
         self._log("show", state)
         return self._as_seen(state, view)
 
-    def case_as_of(self, ref: UUID | str, moment: datetime) -> CaseState:
-        """The case exactly as the log stood at a recorded time (never past a former
-        participant's leaving)."""
+    def case_as_of(self, ref: UUID | str, moment: datetime,
+                   by: Literal["recorded", "business"] = "recorded") -> CaseState:
+        """The case exactly as the log stood at a recorded time, or (``by="business"``) as it
+        was in the world at that time (never past a former participant's leaving)."""
         self.purpose  # noqa: B018
-        state, view = self._view("show-as-of", ref, criterion=moment.isoformat())
-        then = self.ledger.get_case_as_of(state.id, moment)
-        if view.kind == "until" and then.version > self._until(state, view):
+        criterion = moment.isoformat() + ("" if by == "recorded" else " (business time)")
+        state, view = self._view("show-as-of", ref, criterion=criterion)
+        last = self._until(state, view) if view.kind == "until" else None
+        then = self.ledger.get_case_as_of(state.id, moment, by, last)
+        if by == "recorded" and last is not None and then.version > last:
             then = self._as_seen(state, view)
-        self._log("show-as-of", state, criterion=moment.isoformat())
+        self._log("show-as-of", state, criterion=criterion)
         return then
 
     def history(self, ref: UUID | str) -> list[CaseEvent]:
@@ -347,10 +350,15 @@ class Reader:
         self.purpose  # noqa: B018
         where = where or CaseFilter()
         engine = self._read_models()
-        rows = queries.case_list(engine, self.ledger.clock(), where, self._scope())
+        ids = None
+        if where.subject is not None:  # by the keyed hash: the reference is never searched
+            ids = {str(c) for c in self.ledger.store.keys.cases_of(where.subject)}
+        rows = queries.case_list(engine, self.ledger.clock(), where, self._scope(), ids)
         mine = queries.taking_part(engine, self.actor)
         rows = [r if r.case_id in mine else _withheld_case(r) for r in rows]
-        self._searched(f"case list {where.criterion() or 'all cases'}", [r.case_id for r in rows])
+        criterion = f"case list {where.criterion() or 'all cases'}"
+        self._log("search", criterion=criterion, subject_ref=where.subject)
+        self._log_cases("search-hit", criterion, [r.case_id for r in rows])
         return rows
 
     def attention(self, where: AttentionFilter | None = None,
@@ -368,10 +376,12 @@ class Reader:
         self._searched(f"attention {where.criterion()}".rstrip(), answer.case_ids())
         return answer
 
-    def caseload(self) -> list[CaseloadRow]:
-        """Active cases per coordinator, the most first: the reader's own, and every
-        coordinator's at an organisation they lead. Counts, no citizen's data: not logged."""
-        return queries.caseload(self._read_models(), self._scope())
+    def caseload(self, org: str | None = None,
+                 sort: queries.CaseloadOrder = "load") -> list[CaseloadRow]:
+        """Active cases per coordinator, the most first (or by name): the reader's own, and
+        every coordinator's at an organisation they lead (of ``org`` only, if given). Counts,
+        no citizen's data: not logged."""
+        return queries.caseload(self._read_models(), self._scope(), org, sort)
 
     def consents(self, case_ref: UUID | str | None = None) -> list[ConsentRow]:
         """Consents (of one case, or of every case the reader takes part in) with their status

@@ -13,6 +13,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "CaseOpened": 'opened the case "{title}" for {subject_ref} and {holds}',
         "ParticipantJoined": "added {who} ({participant_kind}) to the case",
         "ParticipantLeft": "took {ref} off the case",
+        "ParticipantLeftSelf": "left the case",
         "BatonHanded": "offered the baton to {to}",
         "BatonGrabbed": "took over the baton",
         "BatonReleased": "let go of the baton; the hand-over is complete",
@@ -49,6 +50,7 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "CaseOpened": 'oprettede forløbet "{title}" for {subject_ref} og {holds}',
         "ParticipantJoined": "tilføjede {who} ({participant_kind}) til forløbet",
         "ParticipantLeft": "tog {ref} ud af forløbet",
+        "ParticipantLeftSelf": "gik ud af forløbet",
         "BatonHanded": "tilbød stafetten til {to}",
         "BatonGrabbed": "overtog stafetten",
         "BatonReleased": "slap stafetten; overdragelsen er færdig",
@@ -69,8 +71,9 @@ SENTENCES: dict[Lang, dict[str, str]] = {
         "AgreementCompleted": "markerede aftale {agreement_id} som udført",
         "AgreementCancelled": "aflyste aftale {agreement_id}: {reason}",
         "CitizenViewRecorded": "skrev {given_by_text}s eget syn ned: {text}",
-        "SectorPlanLinked": "linkede sektorplanen {sector_plan_id}, {kind}, som ligger i {system}",
-        "MeetingConvened": "indkaldte til møde {meeting_id} den {starts_text} i/på {place}",
+        "SectorPlanLinked": "knyttede sektorplanen {sector_plan_id}, {kind}, til forløbet; den "
+                            "ligger i {system}",
+        "MeetingConvened": "indkaldte til møde {meeting_id} den {starts_text}; sted: {place}",
         "MeetingAgendaChanged": "ændrede dagsordenen for møde {meeting_id}{late_text}",
         "MeetingHeld": "holdt møde {meeting_id}",
         "MeetingCancelled": "aflyste møde {meeting_id}: {reason}",
@@ -142,7 +145,10 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
     revoked_by = d.get("revoked_by")
     extra = {
         "who": (d.get("participant") or {}).get("ref", ""),
-        "participant_kind": word((d.get("participant") or {}).get("kind", "")),
+        # Their title says who they are ("Mor, forældremyndighedsindehaver"); a parent who
+        # takes part on the citizen's side is not "the citizen".
+        "participant_kind": (d.get("participant") or {}).get("title")
+        or word((d.get("participant") or {}).get("kind", "")),
         "givers": who_gave(givers, lang),
         "revoked_by_text": (f" {'af' if lang == 'da' else 'by'} {who_gave([revoked_by], lang)}"
                             if isinstance(revoked_by, dict) else ""),
@@ -159,7 +165,10 @@ def describe(e: CaseEvent, width: int | None = 110, lang: Lang = "en") -> str:
                        if d.get("place") else ""),
         "reason_text": f" ({d['reason']})" if d.get("reason") else "",
     }
-    template = SENTENCES[lang].get(type(e).__name__, type(e).__name__)
+    name = type(e).__name__
+    if name == "ParticipantLeft" and d.get("ref") == e.actor:
+        name = "ParticipantLeftSelf"  # she left herself: nobody "took her off"
+    template = SENTENCES[lang].get(name, name)
     return _one_line(template.format(**{**d, **extra}), width)
 
 

@@ -64,15 +64,18 @@ def test_a_file_applies_in_order_and_reports_what_it_stored(db: str, tmp_path: P
 def test_stdin_with_json_output(db: str) -> None:
     result = apply(db, OPEN, JOIN, HAND)
     answer = result.json
-    assert answer == {"applied": 3, "events": 3, "cases": [cases(db)[0]["case_id"]]}
+    case_id = cases(db)[0]["case_id"]
+    assert answer == {"applied": 3, "events": 3, "cases": [case_id], "opened": [case_id],
+                      "already_stored": 0}
 
 
 def test_a_refused_line_in_the_middle_keeps_the_lines_before_and_applies_none_after(db: str) -> None:
     result = stafet(db, "apply", "-", stdin=batch(OPEN, JOIN, HAND, RELEASE, GRAB, NOTE))
 
     assert_clean_failure(result, 1, "line 4", "no other authority has taken the baton")
-    assert result.err.startswith("Refused: line 4: ")
-    assert len(result.err.strip().splitlines()) == 1
+    refused, stored = result.err.strip().splitlines()
+    assert refused.startswith("Refused: line 4: ")
+    assert stored.startswith("Stored lines 1-3; opened case(s) ")
     assert _types(db) == ["CaseOpened", "ParticipantJoined", "BatonHanded"]
 
 
@@ -172,7 +175,7 @@ def test_command_ids_make_a_batch_safe_to_send_twice(db: str) -> None:
     lines = [dict(line, command_id=f"mig-{n}") for n, line in enumerate((OPEN, JOIN, HAND), start=1)]
     first = apply(db, *lines).json
     again = apply(db, *lines).json
-    assert first["events"] == 3 and again == {**first, "events": 0}
+    assert first["events"] == 3 and again == {**first, "events": 0, "already_stored": 3, "opened": []}
     assert len(cases(db)) == 1 and len(_types(db)) == 3
 
 

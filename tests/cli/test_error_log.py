@@ -18,6 +18,7 @@ run as a real unprivileged user (root ignores file modes).
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -35,6 +36,15 @@ LOG = "stafet-error.log"
 def crash(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every verb that reads crashes (in this process)."""
     monkeypatch.setattr(Ledger, "reader", crashing_reader)
+
+
+def existing(path: Path) -> Path:
+    """A store file that exists (empty: SQLite makes it a database), for a read to crash in:
+    a read of a store that is not there is refused before anything runs."""
+    path.touch()
+    if path.parent.owner() != "root":
+        shutil.chown(path, path.parent.owner(), path.parent.group())
+    return path
 
 
 def case_list(db: str, *, env: dict[str, str | None] | None = None, extra: tuple[str, ...] = ()
@@ -79,7 +89,7 @@ def test_the_installed_script_logs_beside_the_sqlite_file_not_in_the_temp_dir(
     store.mkdir()
     env = {"TMPDIR": str(temp), **plant_crash(tmp_path / "planted")}
 
-    result = installed("--db", sqlite_url(store / "stafet.db"), "--as", "anne@jobcenter",
+    result = installed("--db", sqlite_url(existing(store / "stafet.db")), "--as", "anne@jobcenter",
                        "--purpose", "opfølgning", "case", "list", env=env)
 
     line = assert_one_line_70(result)
@@ -89,7 +99,7 @@ def test_the_installed_script_logs_beside_the_sqlite_file_not_in_the_temp_dir(
 
 
 def test_the_log_is_appended_one_entry_a_crash(tmp_path: Path, crash: None) -> None:
-    db = sqlite_url(tmp_path / "stafet.db")
+    db = sqlite_url(existing(tmp_path / "stafet.db"))
     assert_one_line_70(case_list(db), str(tmp_path / LOG))
     assert_one_line_70(case_list(db), str(tmp_path / LOG))
     text = assert_private_and_clean(tmp_path / LOG)
@@ -99,7 +109,7 @@ def test_the_log_is_appended_one_entry_a_crash(tmp_path: Path, crash: None) -> N
 
 @pytest.mark.parametrize("how", ["option", "env"])
 def test_a_configured_log_path_is_used(tmp_path: Path, crash: None, how: str) -> None:
-    db = sqlite_url(tmp_path / "stafet.db")
+    db = sqlite_url(existing(tmp_path / "stafet.db"))
     configured = tmp_path / "logs" / "fejl.log"  # its folder is made (0700)
     result = (case_list(db, extra=("--error-log", str(configured))) if how == "option"
               else case_list(db, env={"STAFET_ERROR_LOG": str(configured)}))
@@ -128,7 +138,7 @@ def test_an_older_log_readable_by_others_is_made_private(tmp_path: Path, crash: 
     old = tmp_path / LOG
     old.write_text("an older stafet wrote this\n", encoding="utf-8")
     old.chmod(0o644)
-    assert_one_line_70(case_list(sqlite_url(tmp_path / "stafet.db")), str(old))
+    assert_one_line_70(case_list(sqlite_url(existing(tmp_path / "stafet.db"))), str(old))
     assert stat.S_IMODE(old.stat().st_mode) == 0o600
     assert old.read_text(encoding="utf-8").startswith("an older stafet wrote this\n")
 
@@ -149,7 +159,7 @@ def test_a_planted_symlink_is_not_followed(tmp_path: Path, crash: None,
         target.chmod(0o600)
     (tmp_path / LOG).symlink_to(target)
 
-    line = assert_one_line_70(case_list(sqlite_url(tmp_path / "stafet.db")))
+    line = assert_one_line_70(case_list(sqlite_url(existing(tmp_path / "stafet.db"))))
 
     assert line.startswith("Unexpected error (StatementError); the details could not be written")
     assert "symbolic link" in line
@@ -164,14 +174,14 @@ def test_a_planted_symlink_is_not_followed(tmp_path: Path, crash: None,
 def test_a_log_path_that_cannot_be_made_keeps_exit_70(tmp_path: Path, crash: None) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("", encoding="utf-8")
-    line = assert_one_line_70(case_list(sqlite_url(tmp_path / "stafet.db"),
+    line = assert_one_line_70(case_list(sqlite_url(existing(tmp_path / "stafet.db")),
                                         extra=("--error-log", str(blocker / "x.log"))))
     assert "the details could not be written" in line and str(blocker / "x.log") in line
 
 
 def test_a_fifo_is_not_written_to_and_does_not_hang(tmp_path: Path, crash: None) -> None:
     os.mkfifo(tmp_path / LOG)
-    line = assert_one_line_70(case_list(sqlite_url(tmp_path / "stafet.db")))
+    line = assert_one_line_70(case_list(sqlite_url(existing(tmp_path / "stafet.db"))))
     assert "the details could not be written" in line
 
 
@@ -189,7 +199,7 @@ def test_a_log_owned_by_another_user_keeps_exit_70_with_one_line(
     theirs.write_bytes(b"root's log\n")
     theirs.chmod(mode)  # even a log they could write is not theirs to write
 
-    result = as_user(other_user, "--db", sqlite_url(store / "stafet.db"), "--as",
+    result = as_user(other_user, "--db", sqlite_url(existing(store / "stafet.db")), "--as",
                      "anne@jobcenter", "--purpose", "opfølgning", "case", "list",
                      cwd=shared_tmp, crash=True)
 
@@ -205,7 +215,7 @@ def test_a_users_crash_is_logged_privately_in_their_own_folder(
     store.mkdir()
     give_to(other_user, shared_tmp, store)
 
-    result = as_user(other_user, "--db", sqlite_url(store / "stafet.db"), "--as",
+    result = as_user(other_user, "--db", sqlite_url(existing(store / "stafet.db")), "--as",
                      "anne@jobcenter", "--purpose", "opfølgning", "case", "list",
                      cwd=shared_tmp, crash=True)
 

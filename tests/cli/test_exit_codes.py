@@ -231,8 +231,9 @@ def test_an_unexpected_error_exits_70_with_one_line_and_the_details_logged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug (planted: the first read raises a driver's error). The details go beside the
     SQLite file, not to the shared temporary directory (tests/cli/test_error_log.py)."""
-    monkeypatch.setattr(Ledger, "reader", crashing_reader)
     db = sqlite_url(tmp_path / "stafet.db")
+    assert stafet(db, "init", actor=None, purpose=None).code == 0
+    monkeypatch.setattr(Ledger, "reader", crashing_reader)
 
     result = stafet(db, "case", "list")
 
@@ -255,6 +256,7 @@ def test_a_folder_given_as_the_database_is_an_input_error(tmp_path: Path) -> Non
 @pytest.mark.process
 def test_bad_input_through_the_installed_script_shows_no_traceback(tmp_path: Path) -> None:
     db = sqlite_url(tmp_path / "stafet.db")
+    assert installed("--db", db, "init").code == 0
     unknown = installed("--db", db, "frobnicate")
     assert_clean_failure(unknown, 2, "No such command 'frobnicate'")
     no_purpose = installed("--db", db, "--as", HOLDER, "case", "list")

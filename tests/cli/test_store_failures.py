@@ -421,6 +421,7 @@ def test_a_unicode_error_that_is_not_the_command_lines_is_not_reported_as_one(
         return b"\xff".decode("utf-8")
 
     monkeypatch.setattr(Ledger, "reader", undecodable)
+    (tmp_path / "stafet.db").touch()  # a store that is there (an empty file is one to SQLite)
     result = stafet(sqlite_url(tmp_path / "stafet.db"), "case", "list")
     assert result.code == 70, str(result)
     assert "UTF-8" not in result.err and result.err.startswith("Unexpected error;")

@@ -209,7 +209,8 @@ def test_write_verb_for_people(verb: Verb, tmp_path: Path) -> None:
     assert result.code == 0, str(result)
     assert result.err == ""
     stored = ", ".join(f"{t} (#{before + i})" for i, t in enumerate(verb.events, start=1))
-    match = re.fullmatch(rf"Stored {re.escape(stored)} in case ([0-9a-f]{{8}})\.\n", result.out)
+    match = re.fullmatch(rf"Stored {re.escape(stored)} in case ([0-9a-f]{{8}})(; created [A-Z]+\d+)?\.\n",
+                         result.out)
     assert match, str(result)
     case_id = case_id or match.group(1)
     assert case_id.startswith(match.group(1))
@@ -229,11 +230,12 @@ def test_write_verb_json(verb: Verb, tmp_path: Path) -> None:
     result = stafet(db, "--json", *_argv(verb, case_id), actor=verb.actor)
 
     answer = result.json
-    assert set(answer) == {"case_id", "command", "version", "events", "replayed"}
+    assert set(answer) == {"case_id", "command", "version", "events", "replayed", "created"}
     assert answer["command"] == verb.path.replace(" ", ".")
     assert answer["replayed"] is False
-    assert answer["events"] == [{"position": before + i, "type": t}
-                                for i, t in enumerate(verb.events, start=1)]
+    assert [{"position": e["position"], "type": e["type"]} for e in answer["events"]] == [
+        {"position": before + i, "type": t} for i, t in enumerate(verb.events, start=1)]
+    assert answer["created"] == [e["id"] for e in answer["events"] if "id" in e]
     assert answer["version"] == before + len(verb.events)
     if case_id:
         assert answer["case_id"] == case_id

@@ -103,6 +103,7 @@ def test_bad_input_exits_2_with_one_sentence_and_stores_nothing(tmp_path: Path) 
 
 def test_unknown_case_prefix_is_a_clear_error(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert stafet(db, "init").returncode == 0  # an empty ledger (a missing one is another error)
     result = stafet(db, "case", "show", "abcdef")
     assert result.returncode == 2
     assert "no case id starts with 'abcdef'" in result.stderr

@@ -646,7 +646,8 @@ class Step:
     before: Callable[[Ledger, UUID], Any] | None = None
     instead: Callable[[Ledger, UUID], Any] | None = None
     shown: bool = False  # `case show --json` shows it too
-    label: bool = False  # a label (purpose, category): kept lower-case, compared case-blind
+    label: bool = False  # a label (a category): kept lower-case, compared case-blind
+    purpose: bool = False  # a purpose: kept as written (trimmed), compared case-blind
 
 
 def _again(name: str, **fields: Any) -> Callable[[Ledger, UUID], Any]:
@@ -706,7 +707,7 @@ def _steps() -> list[Step]:
         Step("consent.give.given_by.name", "consent.give", lambda t: consent(
             given_by=[{"role": "citizen", "name": t}]), shown=True),
         Step("consent.give.purpose", "consent.give", lambda t: consent(purpose=t), shown=True,
-             label=True),
+             purpose=True),
         Step("consent.give.categories", "consent.give", lambda t: consent(categories=[t]),
              shown=True, label=True),
         Step("share.description", "share", lambda t: {
@@ -714,7 +715,7 @@ def _steps() -> list[Step]:
             "description": t}),
         Step("share.purpose", "share", lambda t: {
             "recipient": SOCIAL, "purpose": t, "categories": ["helbred"], "description": "d"},
-            label=True),
+            purpose=True),
         Step("share.categories", "share", lambda t: {
             "recipient": SOCIAL, "purpose": "koordinering", "categories": [t],
             "description": "d"}, label=True),
@@ -851,7 +852,8 @@ def run_text_matrix(url: str, workdir: Path, text: str) -> dict[str, str]:
             assert outcome.seconds < 10, f"{step.field}: {outcome.seconds:.1f} s for {len(text)} chars"
             if outcome.code == 0:
                 target = case_id or UUID(json.loads(outcome.stdout)["cases"][0])
-                expected = text.strip().lower() if step.label else text
+                expected = (text.strip().lower() if step.label
+                            else text.strip() if step.purpose else text)
                 stored.append((step, target, version, ledger.get_case(target).version, expected))
                 fate[step.field] = "stored"
                 continue

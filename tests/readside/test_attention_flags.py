@@ -398,6 +398,7 @@ def now_cases(db_url: str) -> Iterator[tuple[Ledger, dict[str, UUID]]]:
                  agenda=["x"])
         clock.set(now - timedelta(days=6))
         quiet.do("meeting.hold", meeting_id="M1", attendees=[BO], minutes="Referat")
+        quiet.do("meeting.minutes-sent", meeting_id="M1", recipients=[BO])  # nothing due
         clock.set(now - timedelta(days=60))
         overdue = Case(ledger, opener=BO)  # an agreement overdue, held at the socialcenter
         overdue.do("plan.accept", accepted_by=[{"role": "citizen"}])

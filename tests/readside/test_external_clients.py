@@ -186,6 +186,8 @@ def expected_answers() -> dict[str, list[tuple[object, ...]]]:
         ("agreement_overdue", _copenhagen("2026-06-02T00:00"), None),
         ("no_follow_up", _copenhagen("2026-03-06T10:00") + timedelta(days=90), None),
         ("consent_expiring", _copenhagen("2027-02-15T00:00"), _copenhagen("2027-03-02T00:00")),
+        # M2, the follow-up of 3 June 13:00, is neither held nor cancelled: a day after it
+        ("meeting_unrecorded", _copenhagen("2026-06-04T13:00"), None),
     ]
     due = sorted((PETER, flag, 1) for flag, since, until in flags
                  if since <= now and (until is None or now < until))

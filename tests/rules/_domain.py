@@ -28,6 +28,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from stafet import CaseNotFound, CommandResult, Policy, RuleViolation
+from stafet.application.unit_of_work import event_ref
 from stafet.domain.commands import Command, OpenCase, build_command
 from stafet.domain.decide import Context, decide
 from stafet.domain.events import CaseEvent
@@ -77,8 +78,7 @@ class DomainLedger:
             "case_id": new_state.id,
             "command": command.name,
             "version": new_state.version,
-            "events": [{"position": e.originator_version, "type": type(e).__name__}
-                       for e in events],
+            "events": [event_ref(e) for e in events],  # position, type, and the id it created
         })
         if command.command_id:
             self._commands[command.command_id] = (_content(command), result)

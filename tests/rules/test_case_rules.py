@@ -307,7 +307,8 @@ def test_a_child_or_family_case_admits_a_professional_only_under_a_covering_cons
     case.consent_for(ADDICTION)  # covers somebody else
     refusal(case, "case.join", "participant.consent",
             rf"^a {subject_kind}'s case admits bo@socialcenter only under an active consent that "
-            r"covers them; record the consent first$", participant=SOCIAL, kind="authority")
+            r"covers them; record the consent first \(C1 'koordinering' covers carl@misbrugscenter\)$",
+            participant=SOCIAL, kind="authority")
 
 
 # -- leaving; a holder cannot leave --------------------------------------------------------------

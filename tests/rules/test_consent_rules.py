@@ -130,7 +130,7 @@ def test_a_citizens_consent_is_recorded_with_purpose_recipients_categories_and_e
     event = only_event(case, result, "ConsentGiven")
     assert event.data() == {
         "consent_id": "C1", "given_by": [{"role": "citizen", "name": "Jens Ærø"}],
-        "purpose": "koordinering", "recipients": [SOCIAL, "@ppr", "@jobcenter"],
+        "purpose": "Koordinering", "recipients": [SOCIAL, "@ppr", "@jobcenter"],
         "categories": ["helbred", "beskæftigelse"], "expires_on": soon(180), "subject_age": None,
     }
     consent = case.state.consents["C1"]
@@ -397,7 +397,7 @@ def test_sharing_under_a_covering_consent_is_recorded_with_that_consent(ledger: 
     share(case, recipient="lise@ppr", purpose="skoleudtalelse", categories=["skole"])
 
     event = only_event(case, shared, "InformationShared")
-    assert event.data() == {"recipient": SOCIAL, "purpose": "koordinering",
+    assert event.data() == {"recipient": SOCIAL, "purpose": "KOORDINERING",
                             "categories": ["helbred", "beskæftigelse"],
                             "description": "Udtalelse fra egen læge", "consent_id": "C1"}
     shares = [e for e in ledger.history(case.case_id) if type(e).__name__ == "InformationShared"]

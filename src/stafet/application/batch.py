@@ -7,10 +7,17 @@ be a case id or a unique prefix of one. Blank lines and lines starting with ``#`
 Without ``atomic`` each line is stored as it is decided, and the batch stops at the first
 refused line (the lines before it stay stored). With ``atomic`` every line is decided in one
 unit of work and stored together, or nothing is.
+
+Given a ``key`` (``stafet apply`` gives the file's path), each line that names no
+``command_id`` gets one derived from the key, the line's text and how many identical lines
+came before it. Applying the same file again then stores nothing twice: the lines stored
+before replay their first result (the same case ids), and a line fixed since is new. So a
+batch that stopped at a refused line can be fixed and applied again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -28,10 +35,15 @@ LineProgress = Callable[[int], None]  # called with each line number as it is re
 class BatchLineError(StafetError):
     """A line of a batch was refused; ``cause`` is why, ``line_no`` which line."""
 
-    def __init__(self, line_no: int, error: StafetError) -> None:
+    def __init__(self, line_no: int, error: StafetError,
+                 stored: Sequence[tuple[int, CommandResult]] = ()) -> None:
         super().__init__(f"line {line_no}: {error.message}", code=error.code)
         self.line_no = line_no
         self.cause = error
+        self.stored = list(stored)
+        """The lines stored before the refused one (line number, result); none if atomic."""
+        self.after: str | None = None
+        """A line the command line says after the refusal (what was stored)."""
 
 
 def decode_lines(raw_lines: Sequence[bytes]) -> list[str]:
@@ -54,18 +66,29 @@ def apply_batch(
     actor: str | None = None,
     atomic: bool = False,
     progress: LineProgress | None = None,
+    key: str | None = None,
 ) -> list[CommandResult]:
     """Apply every line in order; stop at the first refused one (raising BatchLineError).
 
-    ``actor`` fills in lines that name none."""
+    ``actor`` fills in lines that name none; ``key`` derives the lines' command ids."""
     if not atomic:
-        return _decide_lines(ledger, lines, actor, ledger.execute, progress)
-    return decide_and_store(
-        ledger.unit_of_work,
-        lambda work: _decide_lines(ledger, lines, actor, work.decide, progress),
-        gave_up="other writers kept changing these cases while the batch was decided; "
-                "nothing was stored, so apply it again",
-    )
+        return _decide_lines(ledger, lines, actor, ledger.execute, progress, key)
+    try:
+        return decide_and_store(
+            ledger.unit_of_work,
+            lambda work: _decide_lines(ledger, lines, actor, work.decide, progress, key),
+            gave_up="other writers kept changing these cases while the batch was decided; "
+                    "nothing was stored, so apply it again",
+        )
+    except BatchLineError as error:
+        error.stored = []  # decided, never stored
+        raise
+
+
+def line_command_id(key: str, text: str, occurrence: int) -> str:
+    """The command id of a batch line: the same for the same key, text and occurrence."""
+    digest = hashlib.sha256(f"{key}\n{occurrence}\n{text}".encode()).hexdigest()
+    return f"apply-{digest[:40]}"
 
 
 def _decide_lines(
@@ -74,9 +97,11 @@ def _decide_lines(
     actor: str | None,
     execute: Callable[[Command], CommandResult],
     progress: LineProgress | None,
+    key: str | None = None,
 ) -> list[CommandResult]:
     labels: dict[str, str] = {}
-    results: list[CommandResult] = []
+    done: list[tuple[int, CommandResult]] = []
+    seen: dict[str, int] = {}
     for line_no, raw in enumerate(lines, start=1):
         if progress:
             progress(line_no)
@@ -86,10 +111,14 @@ def _decide_lines(
                 continue
             if actor and "actor" not in item:
                 item["actor"] = actor
-            results.append(_apply_line(ledger, execute, item, labels))
+            if key is not None and "command_id" not in item:
+                text = raw.strip()
+                seen[text] = seen.get(text, 0) + 1
+                item["command_id"] = line_command_id(key, text, seen[text])
+            done.append((line_no, _apply_line(ledger, execute, item, labels)))
         except StafetError as error:
-            raise BatchLineError(line_no, error) from None
-    return results
+            raise BatchLineError(line_no, error, done) from None
+    return [result for _, result in done]
 
 
 def _read_line(raw: str) -> dict[str, Any] | None:

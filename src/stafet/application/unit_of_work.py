@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from stafet.domain.administration import (
     ADMINISTRATION_ID,
@@ -50,6 +50,29 @@ InStoringTransaction = Callable[[Any, list[tuple[int, Envelope]], dict[UUID, Cas
 class StoredEventRef(BaseModel):
     position: int
     type: str
+    id: str | None = None
+    """The id the event gave what it created (G1, E1, A1, C1, M1, SP1), if it created one."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_id(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("id") is None:
+            data.pop("id", None)  # only events that created something name an id
+        return data
+
+
+# The events that create something the case names by an id, and the field holding that id.
+_CREATED_ID = {"GoalSet": "goal_id", "EffortPlanned": "effort_id",
+               "AgreementMade": "agreement_id", "ConsentGiven": "consent_id",
+               "MeetingConvened": "meeting_id", "SectorPlanLinked": "sector_plan_id"}
+
+
+def event_ref(event: Any) -> StoredEventRef:
+    """A stored event as a command's result names it: position, type, and what it created."""
+    kind = type(event).__name__
+    field = _CREATED_ID.get(kind)
+    return StoredEventRef(position=event.originator_version, type=kind,
+                          id=getattr(event, field, None) if field else None)
 
 
 class CommandResult(BaseModel):
@@ -60,6 +83,12 @@ class CommandResult(BaseModel):
     version: int
     events: list[StoredEventRef]
     replayed: bool = False
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def created(self) -> list[str]:
+        """The ids of what the command created (G1, M1, A1, C1 ...), in order."""
+        return [e.id for e in self.events if e.id]
 
 
 class UnitOfWork:
@@ -135,8 +164,7 @@ class UnitOfWork:
             case_id=stream,
             command=command.name,
             version=version,
-            events=[StoredEventRef(position=e.originator_version, type=type(e).__name__)
-                    for e in events],
+            events=[event_ref(e) for e in events],
         )
         if command.command_id:
             self.results[command.command_id] = (fingerprint, result)

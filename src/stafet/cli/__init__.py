@@ -34,6 +34,9 @@ EX_TEMPFAIL = 75  # sysexits.h: a temporary failure; the user is invited to retr
 
 __all__ = ["Ctx", "cli", "main"]
 
+_NOT_UTF8 = ("Error: the command line holds text that is not valid UTF-8; set your terminal to "
+             "UTF-8 and try again.")
+
 
 def main() -> None:
     token = CURRENT.set(None)
@@ -44,6 +47,10 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(1)
     except click.ClickException as error:
+        if isinstance(error, click.BadParameter) and _command_line_not_utf8():
+            # a choice (--flag) refused bytes that are not text: say that, not "not one of"
+            click.echo(_NOT_UTF8, err=True)
+            sys.exit(EX_USAGE)
         vars(error)["message"] = _short(error.message)  # click marks it Final; cut it anyway
         error.show()
         # A file that cannot be opened is bad input like any other (exit 2, not 1 = refused).
@@ -63,10 +70,15 @@ def _stafet_error(error: StafetError) -> NoReturn:
     from stafet.storage.failures import StoreUnavailable, StoreUnusable
 
     cause = getattr(error, "cause", error)  # a batch line's error carries what refused it
+    after = getattr(error, "after", None)  # a line more, e.g. what a batch stored before
     if isinstance(cause, RuleViolation):
         click.echo(f"Refused: {_short(error.message)}", err=True)
+        if after:
+            click.echo(after, err=True)
         sys.exit(1)
     click.echo(f"Error: {_short(error.message)}", err=True)
+    if after:
+        click.echo(after, err=True)
     if isinstance(cause, StoreUnavailable):
         sys.exit(EX_TEMPFAIL)
     sys.exit(EX_USAGE if isinstance(cause, InvalidCommand | CaseNotFound | StoreUnusable) else 1)
@@ -76,8 +88,7 @@ def _failure(error: Exception, ctx: Ctx | None) -> NoReturn:
     """Not a refusal: text the command line could not decode, a database failure
     (permanent: 2; for now: 75), or a bug (70, the details in the error log)."""
     if isinstance(error, UnicodeError) and _command_line_not_utf8():
-        click.echo("Error: the command line holds text that is not valid UTF-8; set your "
-                   "terminal to UTF-8 and try again.", err=True)
+        click.echo(_NOT_UTF8, err=True)
         sys.exit(EX_USAGE)
     if ctx is None:  # it failed before the root command ran: the environment's settings
         ctx = Ctx(db=os.environ.get("STAFET_DB"), actor=None, as_json=False,

@@ -88,7 +88,26 @@ class Ctx:
         """Every read goes through it: it asks who (--as) and why (--purpose), checks the
         authorisation policy, and access-logs what it hands out (and what it refused). The
         verbs only format its answers."""
+        self.require_store()
         return self.ledger.reader(self.actor, self.purpose)
+
+    def require_store(self) -> None:
+        """A read of an SQLite file that does not exist is a mistake (a typo in --db), not an
+        empty ledger: refused, and the file is not created. ``stafet init`` creates it."""
+        if self._ledger is not None:
+            return
+        from stafet.storage.url import parse_db_url
+
+        path = parse_db_url(self.db).sqlite_path
+        if path is None:
+            return
+        try:
+            Path(path).stat()
+        except FileNotFoundError:
+            raise InvalidCommand(f"no ledger at {cut(path, 120)}; run `stafet init` (or check "
+                                 "--db).") from None
+        except OSError:
+            return  # there, but not for us: the store's own check says why
 
     def require_actor(self) -> str:
         if not self.actor:
@@ -122,11 +141,23 @@ def choice_of(literal: Any) -> click.Choice[str]:
     return click.Choice([str(v) for v in get_args(literal)])
 
 
+def flag_option(help_text: str) -> Callable[[C], C]:
+    """--flag, one of the attention flags (``FLAGS``): an unknown name is a usage error
+    naming them, and --help lists them with what each means."""
+    from stafet.domain.attention import FLAGS
+
+    return click.option(
+        "--flag", type=click.Choice(list(FLAGS), case_sensitive=False), metavar="FLAG",
+        help=help_text + " One of: " + "; ".join(f"{n} ({m})" for n, m in FLAGS.items())
+        + ".")
+
+
 # This run's Ctx, for ``main`` to explain a failure after click has let go of its context.
 CURRENT: ContextVar[Ctx | None] = ContextVar("stafet_cli_ctx", default=None)
 
 _pass_ctx = click.make_pass_decorator(Ctx)
 R = TypeVar("R")
+C = TypeVar("C", bound=Callable[..., Any])
 
 
 def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
@@ -134,7 +165,67 @@ def pass_ctx(command: Callable[..., R]) -> Callable[..., R]:
     return _pass_ctx(command)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+class _Root(LazyGroup):
+    """The root group: its options (--json, --as, --purpose, --db, ...) may also be written
+    after the verb (``stafet case list --json``, ``case show C --as x``); they are moved in
+    front of it before click parses. An option the verb itself has (``dev token --as``) stays
+    the verb's."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_root_options(self, ctx, args))
+
+
+def _names(command: click.Command) -> set[str]:
+    return {name for p in command.params if isinstance(p, click.Option)
+            for name in (*p.opts, *p.secondary_opts)}
+
+
+def hoist_root_options(root: click.Group, ctx: click.Context, args: list[str]) -> list[str]:
+    """``args`` with the root's options that follow the verb moved to the front (up to a
+    ``--``, after which everything is an argument)."""
+    takes_value = {name: not p.is_flag for p in root.params if isinstance(p, click.Option)
+                   for name in (*p.opts, *p.secondary_opts)}
+    leaf: click.Command = root
+    for token in args:
+        if token == "--":
+            break
+        # get_command, not .commands: a lazy group imports only the verb asked for.
+        found = leaf.get_command(ctx, token) if isinstance(leaf, click.Group) else None
+        if found is not None:
+            leaf = found
+    if leaf is root:
+        return args
+    own = _names(leaf)
+    front: list[str] = []
+    rest: list[str] = []
+    seen_verb = False
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        name = token.split("=", 1)[0]
+        if seen_verb and name in takes_value and name not in own:
+            front.append(token)
+            if takes_value[name] and "=" not in token and i + 1 < len(args):
+                front.append(args[i + 1])
+                i += 1
+        else:
+            if not token.startswith("-"):
+                seen_verb = True
+            elif not seen_verb and takes_value.get(name) and "=" not in token:
+                rest.append(token)  # a root option before the verb, with its value
+                if i + 1 < len(args):
+                    rest.append(args[i + 1])
+                i += 2
+                continue
+            rest.append(token)
+        i += 1
+    return front + rest
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]},
              lazy={verb: f"stafet.cli.{module}" for verb, (module, _) in VERBS.items()},
              helps={verb: help_line for verb, (_, help_line) in VERBS.items()})
 @click.option(

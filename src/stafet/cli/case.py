@@ -8,16 +8,19 @@ from datetime import date, datetime
 
 import click
 
-from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.app import Ctx, cli, flag_option, pass_ctx
 from stafet.cli.dates import MOMENT
 from stafet.cli.index import added_to
 from stafet.cli.lazy import LazyGroup
 from stafet.cli.meeting_view import meeting_lines, terminal_width
 from stafet.cli.render import case_json, event_json, table
+from stafet.domain.attention import Flag, attention_flags
 from stafet.domain.calendar import Lang, day, when
 from stafet.domain.errors import InvalidCommand
 from stafet.domain.events import CaseEvent, EntryCorrected, MeetingHeld, MeetingHoldWithdrawn
+from stafet.domain.policy import Policy
 from stafet.domain.state import CaseState
+from stafet.domain.values import local_date
 from stafet.projections.queries import CaseFilter
 from stafet.wording import corrected_marker, describe, details, withdrawn_marker
 
@@ -44,9 +47,15 @@ def case() -> None:
 @case.command("show")
 @click.argument("case_ref", metavar="CASE")
 @click.option("--as-of", metavar="TIME",
-              help="Show the case as the log stood at this recorded time, e.g. 2026-05-01T12:00.")
+              help="Show the case as it stood at this time, e.g. 2026-05-01T12:00 (by the "
+              "recorded time unless --time business).")
+@click.option("--time", "by", type=click.Choice(["recorded", "business"]), default="recorded",
+              show_default=True,
+              help="With --as-of: 'recorded', as the log stood then (what anyone could have "
+              "read); 'business', as things were in the world then, with what was logged "
+              "later about earlier (each entry's --occurred-at).")
 @pass_ctx
-def show(ctx: Ctx, case_ref: str, as_of: str | None) -> None:
+def show(ctx: Ctx, case_ref: str, as_of: str | None, by: str) -> None:
     """Show the case as it stands: holder, plan in five sections, people, consents, meetings.
 
     CASE is the case id or its first 6+ characters. Needs --as and --purpose: every read
@@ -57,15 +66,27 @@ def show(ctx: Ctx, case_ref: str, as_of: str | None) -> None:
       stafet case show 3fa85f
       stafet --json case show 3fa85f
       stafet case show 3fa85f --as-of 2026-05-01T12:00
+      stafet case show 3fa85f --as-of 2026-02-01 --time business   # the plan on 1 February
     """
-    if as_of:
-        state = ctx.reader.case_as_of(case_ref, parse_moment(as_of, "--as-of"))
-    else:
-        state = ctx.reader.case(case_ref)
+    reader = ctx.reader  # first: a store that is not there is refused before it is made
+    moment = parse_moment(as_of, "--as-of") if as_of else ctx.ledger.clock()
+    if by == "business" and not as_of:
+        raise InvalidCommand("--time goes with --as-of.")
+    state = (reader.case_as_of(case_ref, moment, "business" if by == "business" else "recorded")
+             if as_of else reader.case(case_ref))
+    flags = due_flags(state, ctx.ledger.policy, moment)
     if ctx.as_json:
-        ctx.emit_json(case_json(state))
+        ctx.emit_json({**case_json(state), "flags": [
+            {"flag": f.flag, "key": f.key, "since": f.since, "detail": f.detail}
+            for f in flags]})
     else:
-        click.echo(render_case(state, width=terminal_width()))
+        click.echo(render_case(state, flags, moment, width=terminal_width()))
+
+
+def due_flags(state: CaseState, policy: Policy, moment: datetime) -> list[Flag]:
+    """The case's own attention flags due at ``moment``, oldest first."""
+    return sorted((f for f in attention_flags(state, policy) if f.due_at(moment)),
+                  key=lambda f: (f.since, f.flag, f.key))
 
 
 @case.command("history")
@@ -107,11 +128,14 @@ def history(ctx: Ctx, case_ref: str, lang: str, metadata: bool) -> None:
 @case.command("list")
 @click.option("--holder", metavar="PERSON@ORG", help="Cases this coordinator holds.")
 @click.option("--org", metavar="ORG", help="Cases held at this organisation.")
+@flag_option("Cases with this attention flag due now.")
 @click.option("--status", type=click.Choice(["open", "closed"]), help="Open or closed cases.")
-@click.option("--flag", metavar="FLAG", help="Cases with this attention flag due now.")
+@click.option("--subject", "subject_ref", metavar="REF",
+              help="The cases of this citizen (their reference, e.g. borger-3c9e41); found by "
+              "its keyed hash, and the search is access-logged under the citizen.")
 @pass_ctx
 def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None,
-               flag: str | None) -> None:
+               flag: str | None, subject_ref: str | None) -> None:
     """List cases (from the rm_cases read model), oldest first.
 
     \b
@@ -119,8 +143,10 @@ def list_cases(ctx: Ctx, holder: str | None, org: str | None, status: str | None
       stafet case list
       stafet case list --org jobcenter-odense --status open
       stafet case list --flag agreement_overdue
+      stafet case list --subject borger-3c9e41
     """
-    rows = ctx.reader.case_list(CaseFilter(holder=holder, org=org, status=status, flag=flag))
+    rows = ctx.reader.case_list(CaseFilter(holder=holder, org=org, status=status, flag=flag,
+                                           subject=subject_ref))
     if ctx.as_json:
         ctx.emit_json([r.model_dump() for r in rows])
         return
@@ -197,7 +223,10 @@ def _block(rows: list[list[str]], headers: list[str], indent: int) -> str:
     return textwrap.indent(table(headers, rows), pad)
 
 
-def render_case(s: CaseState, width: int | None = None) -> str:
+def render_case(s: CaseState, flags: list[Flag] | None = None,
+                now: datetime | None = None, width: int | None = None) -> str:
+    """The case for people; with ``flags``, what needs attention in it, and with ``now``,
+    open agreements past their due date marked overdue."""
     out: list[str] = []
     add = out.append
     add(f"Case {s.id}  —  {s.title}")
@@ -212,6 +241,11 @@ def render_case(s: CaseState, width: int | None = None) -> str:
     if s.closure:
         add(f"  Closed {when(s.closure.closed_at)}; follow-up by {s.closure.follow_up_by}: "
             f"{s.closure.further_course}")
+    if flags:
+        add("")
+        add("Needs attention")
+        add(_block([[f.flag, when(f.since), f.detail] for f in flags],
+                   ["FLAG", "SINCE", "DETAIL"], indent=2))
 
     add("")
     add("Plan" + ("" if s.plan_acceptance else "  (not yet accepted by the citizen)"))
@@ -231,7 +265,9 @@ def render_case(s: CaseState, width: int | None = None) -> str:
     ], ["", "LAW", "PROVIDER", "PERIOD", "STATUS", "EFFORT"], indent=5))
     add("  4. Agreements")
     add(_block([
-        [a.agreement_id, a.responsible, day(a.due_on), a.status, a.text]
+        [a.agreement_id, a.responsible, day(a.due_on),
+         "overdue" if now and a.status == "open" and a.due_on < local_date(now) else a.status,
+         a.text]
         for a in s.agreements.values()
     ], ["", "RESPONSIBLE", "DUE", "STATUS", "AGREEMENT"], indent=5))
     add("  5. The citizen's own views")

@@ -7,12 +7,14 @@ from typing import Any
 import click
 
 from stafet.cli.app import Ctx, cli, pass_ctx
+from stafet.cli.texts import long_text
 from stafet.cli.write import common_of, run, write_options
 
 
 @cli.command("note")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("text")
+@click.argument("text", required=False)
+@long_text("text", "TEXT")
 @write_options
 @pass_ctx
 def note(ctx: Ctx, case_ref: str, **kw: Any) -> None:
@@ -21,6 +23,8 @@ def note(ctx: Ctx, case_ref: str, **kw: Any) -> None:
     \b
     Example:
       stafet --as bo@socialcenter note 3fa85f "Mads er visiteret til bostøtte fra 1. maj."
+      stafet --as bo@socialcenter note 3fa85f --file notat.txt
+      pbpaste | stafet --as bo@socialcenter note 3fa85f -
     """
     common = common_of(kw)
     run(ctx, "note", case_ref, kw, common)
@@ -29,8 +33,9 @@ def note(ctx: Ctx, case_ref: str, **kw: Any) -> None:
 @cli.command("correct")
 @click.argument("case_ref", metavar="CASE")
 @click.argument("position", type=int)
-@click.option("--correction", required=True, metavar="TEXT", help="What is right.")
+@click.option("--correction", metavar="TEXT", help="What is right ('-': from stdin).")
 @click.option("--reason", required=True, metavar="TEXT", help="Why the entry was wrong.")
+@long_text("correction", "--correction")
 @write_options
 @pass_ctx
 def correct(ctx: Ctx, case_ref: str, **kw: Any) -> None:

@@ -11,6 +11,7 @@ from stafet.cli.dates import DAY, MEETING_TIME
 from stafet.cli.index import added_to
 from stafet.cli.lazy import LazyGroup
 from stafet.cli.meeting_view import meeting_json, meeting_lines, terminal_width
+from stafet.cli.texts import long_text
 from stafet.cli.write import common_of, run, write_options
 from stafet.domain.errors import InvalidCommand, cut
 from stafet.domain.values import MeetingKind
@@ -97,10 +98,11 @@ def _agreement(value: str) -> dict[str, Any]:
 @click.argument("case_ref", metavar="CASE")
 @click.argument("meeting_id", metavar="MEETING")
 @click.option("--attendee", "attendees", multiple=True, required=True, metavar="PERSON@ORG")
-@click.option("--minutes", required=True, metavar="TEXT")
+@click.option("--minutes", metavar="TEXT", help="The minutes ('-': from stdin).")
 @click.option("--decision", "decisions", multiple=True, metavar="TEXT")
 @click.option("--agreement", "agreements", multiple=True, metavar="RESPONSIBLE|DUE|TEXT",
               help="An agreement made at the meeting. Repeatable.")
+@long_text("minutes", "--minutes")
 @write_options
 @pass_ctx
 def hold(ctx: Ctx, case_ref: str, attendees: tuple[str, ...], decisions: tuple[str, ...],

@@ -8,6 +8,7 @@ import click
 
 from stafet.cli.app import Ctx, Renamed, choice_of, cli, pass_ctx
 from stafet.cli.dates import DAY
+from stafet.cli.texts import long_text
 from stafet.cli.write import GIVER_ROLES, common_of, givers, run, write_options
 from stafet.domain.values import EffortStatus, GiverRole, GoalLevel, GoalStatus
 
@@ -48,7 +49,8 @@ def plan_accept(ctx: Ctx, case_ref: str, accepted_by: tuple[str, ...], **kw: Any
 
 @plan.command("summary")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("text")
+@click.argument("text", required=False)
+@long_text("text", "TEXT")
 @write_options
 @pass_ctx
 def plan_summary(ctx: Ctx, case_ref: str, **kw: Any) -> None:

@@ -11,16 +11,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import IO, Any
 
 import click
 
-from stafet.cli.app import Ctx, Renamed, cli, pass_ctx
+from stafet.cli.app import Ctx, Renamed, cli, flag_option, pass_ctx
 from stafet.cli.case import parse_moment
 from stafet.cli.render import event_json, json_default, table
 from stafet.domain.calendar import when
 from stafet.domain.errors import InvalidCommand
-from stafet.projections.queries import AttentionFilter
+from stafet.projections.queries import (
+    CASELOAD,
+    AttentionFilter,
+    AttentionSummary,
+    summarise,
+)
 
 # The columns of `export --events` (each event as `case history --json` writes it, with its
 # place in the whole log and its case).
@@ -134,22 +140,29 @@ def projections_run(ctx: Ctx, poll: float, once: bool) -> None:
 @cli.command("attention")
 @click.option("--holder", metavar="PERSON@ORG", help="Only cases this coordinator holds.")
 @click.option("--org", metavar="ORG", help="Only cases held at this organisation.")
-@click.option("--flag", metavar="FLAG", help="Only this flag, e.g. agreement_overdue.")
+@flag_option("Only this flag.")
+@click.option("--summary", is_flag=True,
+              help="Counts per holder and per flag instead of the list of flags.")
 @click.option("--as-of", "--at", "as_of", cls=Renamed, metavar="TIME",
-              help="As things stood at this time instead of now, e.g. 2026-05-01T12:00.")
+              help="The flags due at this time instead of now, e.g. 2026-05-01T12:00 (each "
+              "flag is due from a business time: when what it is about happened).")
 @pass_ctx
 def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
-              as_of: str | None) -> None:
+              summary: bool, as_of: str | None) -> None:
     """What needs attention across all cases now (SPEC §9), plus coordinators over caseload.
 
     \b
     Example:
       stafet attention
       stafet attention --holder anne@jobcenter --flag agreement_overdue
+      stafet attention --org jobcenter-odense --summary
     """
     answer = ctx.reader.attention(AttentionFilter(holder=holder, org=org, flag=flag),
                                   at=parse_moment(as_of, "--as-of") if as_of else None)
     rows, over = answer.flags, answer.caseload_over_limit
+    if summary:
+        _summary(ctx, summarise(answer))
+        return
     if ctx.as_json:
         ctx.emit_json(answer.model_dump())
         return
@@ -163,16 +176,39 @@ def attention(ctx: Ctx, holder: str | None, org: str | None, flag: str | None,
                    f"(limit {ctx.ledger.policy.caseload_limit}).")
 
 
+def _summary(ctx: Ctx, counts: AttentionSummary) -> None:
+    if ctx.as_json:
+        ctx.emit_json(counts.model_dump())
+        return
+    if not counts.flags and not counts.caseload_over_limit:
+        click.echo("Nothing needs attention.")
+        return
+    click.echo(table(["HOLDER", "FLAGS", "CASES"], [
+        [c.name, str(c.flags), str(c.cases)] for c in counts.per_holder]))
+    click.echo("")
+    click.echo(table(["FLAG", "COUNT", "CASES"], [
+        [c.name, str(c.flags), str(c.cases) if c.name != CASELOAD else "-"]
+        for c in counts.per_flag]))
+    click.echo("")
+    click.echo(f"{counts.flags} flags on {counts.cases} cases"
+               + (f"; {counts.caseload_over_limit} coordinators over the caseload limit"
+                  if counts.caseload_over_limit else "") + ".")
+
+
 @cli.command("caseload")
+@click.option("--org", metavar="ORG", help="Only the coordinators of this organisation.")
+@click.option("--sort", type=click.Choice(["load", "name"]), default="load", show_default=True,
+              help="The most active cases first, or by name.")
 @pass_ctx
-def caseload(ctx: Ctx) -> None:
+def caseload(ctx: Ctx, org: str | None, sort: str) -> None:
     """Active cases per coordinator, flagged above the limit (DS: about 30).
 
     \b
     Example:
       stafet caseload
+      stafet caseload --org jobcenter-odense --sort name
     """
-    rows = ctx.reader.caseload()
+    rows = ctx.reader.caseload(org, "name" if sort == "name" else "load")
     if ctx.as_json:
         ctx.emit_json([r.model_dump() for r in rows])
         return
@@ -190,11 +226,14 @@ def caseload(ctx: Ctx) -> None:
               help="With --format fhir: the case as the log stood at this recorded time.")
 @click.option("--table", "table_name", metavar="RM_TABLE", help="A read model, e.g. rm_cases.")
 @click.option("--events", "raw_events", is_flag=True, help="The raw event stream instead.")
+@click.option("--excel", is_flag=True,
+              help="With --format csv: as Excel in Denmark opens it (semicolons, a UTF-8 "
+              "byte-order mark, so æøå and the columns come out right).")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               help="Where to write (default: stdout).")
 @pass_ctx
 def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_name: str | None,
-           raw_events: bool, output: IO[str]) -> None:
+           raw_events: bool, excel: bool, output: IO[str]) -> None:
     """Write a read model, or the raw event stream, for other tools; or one case as a FHIR
     R4 Bundle (CarePlan, Goals, CareTeam, Consents, Encounters, Tasks, Provenance) for
     another authority's system.
@@ -202,6 +241,10 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
     \b
     Example:
       stafet export --table rm_agreements --format csv -o agreements.csv
+      stafet export --table rm_cases --format csv --excel -o sager.csv
+
+    Timestamps are ISO 8601 in UTC with a Z (2026-03-02T08:15:00Z) in CSV and JSON alike;
+    days are ISO dates (2026-03-02).
       stafet export --events > events.jsonl
       stafet export 3fa85f --format fhir -o bundle.json
     """
@@ -217,6 +260,8 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
         return
     if as_of:
         raise InvalidCommand("--as-of goes with --format fhir.")
+    if excel and fmt != "csv":
+        raise InvalidCommand("--excel goes with --format csv.")
     if raw_events == bool(table_name):
         raise InvalidCommand("give either --table RM_TABLE or --events.")
     if raw_events:
@@ -231,8 +276,19 @@ def export(ctx: Ctx, case_ref: str | None, fmt: str, as_of: str | None, table_na
         for row in rows:
             output.write(json.dumps(row, ensure_ascii=False, default=json_default) + "\n")
         return
-    writer = csv.DictWriter(output, fieldnames=columns)
+    if excel:
+        output.write("\ufeff")  # the byte-order mark tells Excel the file is UTF-8
+    writer = csv.DictWriter(output, fieldnames=columns, delimiter=";" if excel else ",")
     writer.writeheader()  # also when there are no rows: a CSV reader still learns the columns
     for row in rows:
-        writer.writerow({k: json.dumps(v, ensure_ascii=False, default=json_default)
-                         if isinstance(v, dict | list) else v for k, v in row.items()})
+        writer.writerow({k: csv_value(v) for k, v in row.items()})
+
+
+def csv_value(value: Any) -> Any:
+    """A cell: lists and objects as JSON, timestamps and days as in JSON (``json_default``:
+    2026-03-02T08:15:00Z, 2026-03-02), anything else as it is."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=json_default)
+    if isinstance(value, date):  # a datetime is a date too
+        return json_default(value)
+    return value

@@ -54,7 +54,8 @@ def run(ctx: Ctx, name: str, case_ref: str | None, fields: dict[str, Any],
     else:
         stored = ", ".join(f"{e.type} (#{e.position})" for e in result.events)
         again = "Already stored earlier: " if result.replayed else "Stored "
-        click.echo(f"{again}{stored} in case {str(result.case_id)[:8]}.")
+        created = f"; created {', '.join(result.created)}" if result.created else ""
+        click.echo(f"{again}{stored} in case {str(result.case_id)[:8]}{created}.")
     return result
 
 

@@ -24,9 +24,29 @@ class Flag:
     detail: str
     until: datetime | None = None
 
+    def due_at(self, moment: datetime) -> bool:
+        """Due from ``since`` until ``until`` (as ``projections.attention.due_at`` in SQL)."""
+        return self.since <= moment and (self.until is None or moment < self.until)
+
 
 def start_of(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=COPENHAGEN)
+
+
+FLAGS: dict[str, str] = {
+    "temporary_holder": "a temporary holder has held the baton too long",
+    "no_coordinating_meeting": "no coordinating meeting held soon after opening",
+    "no_follow_up": "no meeting for longer than the follow-up interval",
+    "agreement_overdue": "an open agreement is past its due date",
+    "exchange_open": "the outgoing holder has not released after a grab",
+    "consent_expiring": "a consent expires soon",
+    "short_notice": "a meeting was convened at short notice",
+    "meeting_unrecorded": "a meeting has passed but is neither held nor cancelled",
+    "minutes_not_sent": "a held meeting's minutes have not been sent",
+    "caseload": "a coordinator holds more active cases than the limit",
+}
+"""Every attention flag by name, with what it means: the one list the overview's --flag
+accepts and --help shows. (``caseload`` is about a coordinator, not a case.)"""
 
 
 def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
@@ -72,6 +92,38 @@ def attention_flags(s: CaseState, policy: Policy) -> list[Flag]:
                 start_of(c.expires_on - timedelta(days=policy.consent_expiry_warning_days)),
                 f"consent {c.consent_id} ({c.purpose}) expires {day(c.expires_on)}",
                 until=start_of(c.expires_on + timedelta(days=1)),
+            ))
+    flags.extend(meeting_flags(s, policy))
+    return flags
+
+
+def meeting_flags(s: CaseState, policy: Policy) -> list[Flag]:
+    """Meetings convened at short notice, passed without a record, or held without the
+    minutes sent."""
+    flags: list[Flag] = []
+    for m in s.meetings.values():
+        notice = m.starts_at - m.convened_at if m.convened_at else None
+        if m.status == "convened" and notice is not None \
+                and notice < timedelta(days=policy.short_notice_days):
+            flags.append(Flag(
+                "short_notice", m.meeting_id, m.convened_at or m.starts_at,
+                f"meeting {m.meeting_id} on {day(local_date(m.starts_at))} was convened less "
+                f"than {policy.short_notice_days} days before it",
+                until=m.starts_at,
+            ))
+        if m.status == "convened":
+            flags.append(Flag(
+                "meeting_unrecorded", m.meeting_id,
+                m.starts_at + timedelta(days=policy.meeting_unrecorded_days),
+                f"meeting {m.meeting_id} of {day(local_date(m.starts_at))} is neither recorded "
+                "as held nor cancelled",
+            ))
+        if m.status == "held" and not m.minutes_sent:
+            flags.append(Flag(
+                "minutes_not_sent", m.meeting_id,
+                m.starts_at + timedelta(days=policy.minutes_sent_days),
+                f"the minutes of meeting {m.meeting_id} of {day(local_date(m.starts_at))} have "
+                f"not been sent ({policy.minutes_sent_days} days)",
             ))
     return flags
 

@@ -27,6 +27,7 @@ from stafet.domain.values import (
     Moment,
     ParticipantKind,
     ParticipantRef,
+    Purpose,
     Recipient,
     ShortText,
     SubjectKind,
@@ -196,7 +197,7 @@ class WithdrawHandover(CaseCommand):
 class GiveConsent(CaseCommand):
     name = "consent.give"
     given_by: list[Giver] = Field(min_length=1)
-    purpose: Label
+    purpose: Purpose
     recipients: list[Recipient] = Field(min_length=1)
     categories: list[Label] = Field(min_length=1)
     expires_on: Day | None = None
@@ -213,7 +214,7 @@ class RevokeConsent(CaseCommand):
 class ShareInformation(CaseCommand):
     name = "share"
     recipient: ParticipantRef
-    purpose: Label
+    purpose: Purpose
     categories: list[Label] = Field(min_length=1)
     description: Text
 

@@ -294,7 +294,7 @@ def _(e: ev.MeetingConvened, s: CaseState) -> dict[str, Any]:
         meeting_id=e.meeting_id, kind=e.kind, starts_at=e.starts_at, place=e.place,
         place_agreed_with_citizen=e.place_agreed_with_citizen, invited=e.invited,
         agenda=e.agenda, interpreter_language=e.interpreter_language,
-        advocate_needed=e.advocate_needed,
+        advocate_needed=e.advocate_needed, convened_at=e.effective_at,
     )
     return {"meetings": _put(s.meetings, e.meeting_id, meeting)}
 

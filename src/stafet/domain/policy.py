@@ -49,6 +49,13 @@ class Policy(BaseModel):
     1 where sole custody is the norm of the cases, which turns the flag off."""
     caseload_limit: int = Field(default=30, ge=1)
     """Active cases a coordinator should hold at most (DS recommends about 30)."""
+    short_notice_days: int = Field(default=2, ge=0)
+    """A meeting convened less than this many days before it starts is flagged: the citizen
+    and the others had little time to prepare."""
+    meeting_unrecorded_days: int = Field(default=1, ge=0)
+    """A meeting neither held nor cancelled this many days after it started is flagged."""
+    minutes_sent_days: int = Field(default=5, ge=0)
+    """The minutes of a held meeting should be sent within this many days of it."""
 
     # Access to personal data
     purpose_required: bool = True

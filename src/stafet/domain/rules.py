@@ -244,6 +244,18 @@ def consent_is_active(consent: Consent, at: datetime) -> bool:
     return not consent_expired(consent.expires_on, at)
 
 
+def same_purpose(one: str, other: str) -> bool:
+    """Purposes are kept as written and compared case-blind ("Samarbejde om Emma" is
+    "samarbejde om emma", as purposes stored lower-case before were)."""
+    return one.strip().casefold() == other.strip().casefold()
+
+
+def active_consents_for(state: CaseState, ref: str, at: datetime) -> list[Consent]:
+    """The active consents covering this participant, whatever their purpose."""
+    return [c for c in state.consents.values() if consent_is_active(c, at)
+            and any(recipient_covers(r, ref) for r in c.recipients)]
+
+
 def covering_consent(
     state: CaseState,
     ref: str,
@@ -258,7 +270,7 @@ def covering_consent(
             continue
         if not any(recipient_covers(r, ref) for r in consent.recipients):
             continue
-        if purpose is not None and consent.purpose != purpose:
+        if purpose is not None and not same_purpose(consent.purpose, purpose):
             continue
         if not wanted <= set(consent.categories):
             continue

@@ -186,6 +186,7 @@ class Meeting(_Frozen):
     minutes_sent: bool = False
     reschedules: int = 0  # times moved to another time or place (MeetingRescheduled)
     hold_withdrawn: int = 0  # times a wrong "held" was withdrawn (MeetingHoldWithdrawn)
+    convened_at: datetime | None = None  # business time of the convening (None: older snapshots)
 
 
 class Correction(_Frozen):

@@ -111,7 +111,14 @@ Label = Annotated[
     str, BeforeValidator(_lower),
     StringConstraints(min_length=1, max_length=80), AfterValidator(_no_nul),
 ]
-"""A short key such as a consent purpose or an information category; compared case-blind."""
+"""A short key such as an information category; stored lower-case, so compared case-blind."""
+
+Purpose = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(_no_nul),
+]
+"""Why a consent is given or information shared, kept as written ("Samarbejde om Emma");
+compared case-blind (``rules.same_purpose``)."""
 
 CommandId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^\S+$")

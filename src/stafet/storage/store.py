@@ -207,6 +207,27 @@ class CaseStore(Application[UUID]):
             )
         return state
 
+    def case_as_of_business(self, case_id: UUID, moment: Any,
+                            last: int | None = None) -> CaseState:
+        """The case as it was in the world at a business time: every event that happened by
+        then (its ``occurred_at``, else when it was recorded), also those logged later, in
+        the log's order. "What did the plan say on 1 February?" ``last``: no entry after this
+        position (a former participant's view ends where they left)."""
+        events = self.case_events(case_id)
+        happened = [e for e in events if e.effective_at <= moment
+                    and (last is None or e.originator_version <= last)]
+        try:
+            state = project_case(None, happened)
+        except (KeyError, AssertionError, ValueError):  # an event told of before what it follows
+            raise InvalidCommand(
+                f"the case's entries cannot be put together as of {when(moment)} in business "
+                "time (an entry is dated before what it follows); use --time recorded") from None
+        if state is None:
+            raise CaseNotFound(
+                f"the case had not begun at {when(moment)}; it begins "
+                f"{when(min(e.effective_at for e in events))}")
+        return state
+
     def case_ids(self, limit: int | None = 1000) -> list[UUID]:
         """Case ids in the order the cases were opened (all of them with ``limit=None``)."""
         found = self.recorder.select_case_ids("", 2**62 if limit is None else limit + 1)

@@ -58,6 +58,10 @@ def release(s: CaseState, c: ReleaseBaton, ctx: Context) -> list[ev.CaseEvent]:
     if s.baton.stage != "exchange":
         refuse(
             "baton.release_before_grab",
+            f"{c.actor} no longer holds the baton: {s.baton.holder} holds it and the "
+            "hand-over is complete, so there is nothing to release"
+            if s.baton.stage == "held" and c.actor != s.baton.holder
+            and any(h.holder == c.actor for h in s.holds) else
             "no other authority has taken the baton yet; a stafetholder cannot release it "
             "until another holder has grabbed it",
         )

@@ -7,6 +7,7 @@ from stafet.domain.commands import GiveConsent, RevokeConsent, ShareInformation
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
 from stafet.domain.rules import (
+    active_consents_for,
     check_givers,
     covering_consent,
     refuse,
@@ -47,10 +48,15 @@ def share(s: CaseState, c: ShareInformation, ctx: Context) -> list[ev.CaseEvent]
     require_participant(s, c.recipient)
     consent = covering_consent(s, c.recipient, ctx.effective_at, c.purpose, c.categories)
     if consent is None:
+        active = active_consents_for(s, c.recipient, ctx.effective_at)
+        listed = "; ".join(f"{k.consent_id} '{k.purpose}' ({', '.join(k.categories)})"
+                           for k in active)
         refuse(
             "share.no_consent",
             f"no active consent covers sharing {', '.join(c.categories)} with {c.recipient} "
-            f"for the purpose '{c.purpose}'",
+            f"for the purpose '{c.purpose}'; "
+            + (f"the active consents covering them are {listed}" if active
+               else "no active consent covers them at all"),
         )
     return [
         ctx.event(

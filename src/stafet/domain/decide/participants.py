@@ -6,7 +6,13 @@ from stafet.domain import events as ev
 from stafet.domain.commands import JoinCase, LeaveCase
 from stafet.domain.decide.context import Context
 from stafet.domain.decide.registry import handles
-from stafet.domain.rules import a, covering_consent, refuse, require_participant
+from stafet.domain.rules import (
+    a,
+    consent_is_active,
+    covering_consent,
+    refuse,
+    require_participant,
+)
 from stafet.domain.state import CaseState
 from stafet.domain.values import CITIZEN_SIDE_KINDS
 
@@ -20,10 +26,14 @@ def join(s: CaseState, c: JoinCase, ctx: Context) -> list[ev.CaseEvent]:
         and c.kind not in CITIZEN_SIDE_KINDS
     )
     if needs_consent and covering_consent(s, c.participant, ctx.effective_at) is None:
+        active = [k for k in s.consents.values() if consent_is_active(k, ctx.effective_at)]
         refuse(
             "participant.consent",
             f"{a(s.subject_kind)}'s case admits {c.participant} only under an active consent "
-            "that covers them; record the consent first",
+            "that covers them; record the consent first ("
+            + ("; ".join(f"{k.consent_id} '{k.purpose}' covers {', '.join(k.recipients)}"
+                         for k in active) if active else "there is no active consent yet")
+            + ")",
         )
     info = ev.ParticipantInfo(
         ref=c.participant, kind=c.kind, title=c.title, name=c.participant_name
