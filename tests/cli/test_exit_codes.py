@@ -290,13 +290,15 @@ def test_a_warning_is_one_line_never_a_traceback(team: tuple[str, str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The events are stored; the read models could not follow (a full disk, say): one line
     on stderr, exit 0 (they catch up on the next run)."""
-    from stafet.projections.runner import ReadModels
+    from stafet.projections.base import Rows
 
-    def full_disk(self: ReadModels) -> int:
+    def full_disk(self: Rows) -> None:
         raise OSError(28, "No space left on device")
 
     db, case_id = team
-    monkeypatch.setattr(ReadModels, "catch_up", full_disk)
+    # Every way the read models write (in the command's own transaction, then the catch-up
+    # after it) ends in Rows.flush: the disk fills there.
+    monkeypatch.setattr(Rows, "flush", full_disk)
     result = stafet(db, "note", case_id[:6], "Gemt, selv om læsemodellerne halter.")
     assert result.code == 0, str(result)
     assert result.err == ("Warning: read models could not be brought up to date (OSError: [Errno "

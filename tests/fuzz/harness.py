@@ -123,13 +123,21 @@ def later(days: int = 10) -> str:
     return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
 
 
+def began() -> dict[str, str]:
+    """A meeting convened yesterday that began an hour ago: it may be recorded as held now
+    (a meeting is not held before it starts; convening in the past says when it happened)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {"starts_at": (now - timedelta(hours=1)).isoformat(),
+            "occurred_at": (now - timedelta(days=1)).isoformat()}
+
+
 def run(ledger: Ledger, name: str, case_id: UUID, actor: str = HOLDER, **fields: Any) -> Any:
     return ledger.run(name, {"actor": actor, "case_id": case_id, **fields})
 
 
 def rich_case(ledger: Ledger) -> UUID:
     """An adult's open case with participants of every kind, an accepted plan, goal G1, effort
-    E1, agreements A1 and A2, consent C1, meetings M1 and M2 (convened), sector plan SP1."""
+    E1, agreements A1 and A2, consent C1, meetings M1 and M2 (convened, begun), sector plan SP1."""
     case_id = ledger.open_case(actor=HOLDER, subject_ref="borger-4711", subject_kind="adult",
                                title="Samlet forløb", temporary=False).case_id
     for ref, kind in ((SOCIAL, "authority"), (ADDICTION, "provider"),
@@ -144,8 +152,8 @@ def rich_case(ledger: Ledger) -> UUID:
     run(ledger, "agreement.make", case_id, text="Søge bolig", responsible=SOCIAL, due_on=soon())
     run(ledger, "agreement.make", case_id, text="Ringe", responsible=HOLDER, due_on=soon())
     for _ in range(2):
-        run(ledger, "meeting.convene", case_id, starts_at=later(), place="Jobcentret",
-            invited=[SOCIAL], agenda=["Status"])
+        run(ledger, "meeting.convene", case_id, place="Jobcentret", invited=[SOCIAL],
+            agenda=["Status"], **began())
     run(ledger, "sectorplan.link", case_id, kind="Handleplan", owner=SOCIAL, system="Nexus",
         reference="HP-1")
     return case_id

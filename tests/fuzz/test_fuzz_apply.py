@@ -52,6 +52,7 @@ from tests.fuzz.harness import (
     VOLUNTEER,
     Outcome,
     assert_no_crash,
+    began,
     later,
     log_state,
     rich_case,
@@ -176,7 +177,10 @@ def plausible(name: str, w: Words) -> st.SearchStrategy[dict[str, Any]]:
              "recipients": st.lists(recipients, **lists),
              "categories": st.lists(st.one_of(st.just("helbred"), w.text), **lists)},
             expires_on=w.date, subject_age=ages),
-        "consent.revoke": lambda: fields({"consent_id": w.id("C")}, reason=w.text),
+        "consent.revoke": lambda: fields({"consent_id": w.id("C")}, reason=w.text,
+                                         revoked_by=st.sampled_from(
+                                             [{"role": "citizen"}, {"role": "custody_holder",
+                                                                    "name": "Bo"}])),
         "share": lambda: fields({"recipient": w.ref, "purpose": st.one_of(
             st.just("koordinering"), w.text), "categories": st.lists(st.one_of(
                 st.just("helbred"), w.text), **lists), "description": w.text}),
@@ -197,6 +201,13 @@ def plausible(name: str, w: Words) -> st.SearchStrategy[dict[str, Any]]:
                                           "due_on": w.date}, goal_id=w.id("G"), replaces=w.id("A")),
         "agreement.complete": lambda: fields({"agreement_id": w.id("A")}, note=w.text),
         "agreement.cancel": lambda: fields({"agreement_id": w.id("A"), "reason": w.text}),
+        "agreement.reopen": lambda: fields({"agreement_id": w.id("A"), "reason": w.text}),
+        "baton.confirm": lambda: fields({}, note=w.text),
+        "case.birth-month": lambda: fields({"birth_month": st.one_of(
+            st.sampled_from(["2010-05", "5.2010", "2010-13", "1899-01"]), w.text)}),
+        "meeting.reschedule": lambda: fields({"meeting_id": w.id("M"), "starts_at": w.moment},
+                                             place=w.text, reason=w.text),
+        "meeting.not-held": lambda: fields({"meeting_id": w.id("M"), "reason": w.text}),
         "view": lambda: fields({"text": w.text}, given_by=roles, goal_id=w.id("G")),
         "sectorplan.link": lambda: fields({"kind": w.text, "owner": w.ref, "system": w.text,
                                            "reference": w.text}),
@@ -642,7 +653,9 @@ class Step:
     command: str
     make: Callable[[str], dict[str, Any]]
     actor: str = HOLDER
-    on: str = "main"  # main: the rich case; new: a new case; closed: a new closed case; none
+    # main: the rich case; new: a new case; temporary: a new case held temporarily; closed: a
+    # new closed case; none
+    on: str = "main"
     before: Callable[[Ledger, UUID], Any] | None = None
     instead: Callable[[Ledger, UUID], Any] | None = None
     shown: bool = False  # `case show --json` shows it too
@@ -660,8 +673,8 @@ def _steps() -> list[Step]:
                 "recipients": ["@socialcenter"], "categories": ["helbred"], **over}
 
     def meeting(**over: Any) -> dict[str, Any]:
-        return {"starts_at": later(), "place": "Jobcentret", "invited": [SOCIAL],
-                "agenda": ["Status"], **over}
+        return {**began(), "place": "Jobcentret", "invited": [SOCIAL], "agenda": ["Status"],
+                **over}
 
     def hold(meeting_id: str, **over: Any) -> dict[str, Any]:
         return {"meeting_id": meeting_id, "attendees": [SOCIAL], "minutes": "Referat", **over}
@@ -697,6 +710,9 @@ def _steps() -> list[Step]:
         Step("agreement.cancel.reason", "agreement.cancel", lambda t: {
             "agreement_id": "A2", "reason": t},
             instead=_again("agreement.cancel", agreement_id="A2", reason="r")),
+        Step("agreement.reopen.reason", "agreement.reopen", lambda t: {
+            "agreement_id": "A2", "reason": t},
+            instead=_again("agreement.reopen", agreement_id="A2", reason="r")),
         Step("view.text", "view", lambda t: {"text": t}, shown=True),
         Step("sectorplan.link.kind", "sectorplan.link", lambda t: {
             "kind": t, "owner": SOCIAL, "system": "Nexus", "reference": "HP-2"}, shown=True),
@@ -722,6 +738,9 @@ def _steps() -> list[Step]:
         Step("consent.revoke.reason", "consent.revoke", lambda t: {"consent_id": "C1",
                                                                    "reason": t},
              instead=_again("consent.revoke", consent_id="C1")),
+        Step("consent.revoke.revoked_by.name", "consent.revoke", lambda t: {
+            "consent_id": "C1", "revoked_by": {"role": "citizen", "name": t}}, on="new",
+            before=_again("consent.give", **consent())),
         Step("case.join.title", "case.join", lambda t: {
             "participant": "ny1@kommunen", "kind": "authority", "title": t}, shown=True,
             instead=_again("case.join", participant="ny1@kommunen", kind="authority")),
@@ -733,6 +752,10 @@ def _steps() -> list[Step]:
              instead=_again("phase", phase=2)),
         Step("meeting.agenda.agenda", "meeting.agenda", lambda t: {"meeting_id": "M1",
                                                                    "agenda": [t]}, shown=True),
+        Step("meeting.reschedule.place", "meeting.reschedule", lambda t: {
+            "meeting_id": "M1", "starts_at": later(), "place": t}),
+        Step("meeting.reschedule.reason", "meeting.reschedule", lambda t: {
+            "meeting_id": "M1", "starts_at": later(11), "reason": t}),
         Step("meeting.convene.place", "meeting.convene", lambda t: meeting(place=t), shown=True,
              instead=_again("meeting.convene", **meeting())),  # M3
         Step("meeting.convene.agenda", "meeting.convene", lambda t: meeting(agenda=[t]),
@@ -747,6 +770,9 @@ def _steps() -> list[Step]:
         Step("meeting.hold.agreements.text", "meeting.hold", lambda t: hold("M4", agreements=[
             {"text": t, "responsible": SOCIAL, "due_on": soon()}]), shown=True,
             instead=_again("meeting.hold", **hold("M4"))),
+        Step("meeting.not-held.reason", "meeting.not-held", lambda t: {
+            "meeting_id": "M2", "reason": t},
+            instead=_again("meeting.not-held", meeting_id="M2", reason="r")),
         Step("meeting.cancel.reason", "meeting.cancel", lambda t: {"meeting_id": "M5",
                                                                    "reason": t},
              instead=_again("meeting.cancel", meeting_id="M5", reason="r")),
@@ -772,6 +798,7 @@ def _steps() -> list[Step]:
         Step("case.close.further_course", "case.close", lambda t: {
             "further_course": t, "follow_up_by": HOLDER}, on="new", shown=True),
         Step("case.reopen.reason", "case.reopen", lambda t: {"reason": t}, on="closed"),
+        Step("baton.confirm.note", "baton.confirm", lambda t: {"note": t}, on="temporary"),
         Step("plan.accept.note", "plan.accept", lambda t: {"accepted_by": [{"role": "citizen"}],
                                                            "note": t}, on="new"),
         Step("plan.accept.accepted_by.name", "plan.accept", lambda t: {
@@ -815,7 +842,7 @@ def _case_for(step: Step, ledger: Ledger, main: UUID) -> UUID | None:
     if step.on == "none":
         return None
     case_id = ledger.open_case(actor=HOLDER, subject_ref="borger-88", subject_kind="adult",
-                               title="Kort forløb", temporary=False).case_id
+                               title="Kort forløb", temporary=step.on == "temporary").case_id
     if step.on == "closed":
         run(ledger, "case.close", case_id, further_course="Intet videre", follow_up_by=HOLDER)
     return case_id

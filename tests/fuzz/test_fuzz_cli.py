@@ -84,9 +84,10 @@ LEAVES = leaves(cli)
 READS = {("case", "show"), ("case", "history"), ("case", "list"), ("baton", "timeline"),
          ("attention",), ("caseload",), ("export",), ("verify",), ("digest",), ("access-log",),
          ("projections", "status"), ("projections", "rebuild"), ("projections", "run"),
-         ("init",), ("roles", "list"), ("report",), ("meeting", "doc")}
+         ("init",), ("roles", "list"), ("report",), ("meeting", "doc"), ("meeting", "show"),
+         ("backup",), ("doctor",), ("upgrade",), ("checkpoint",)}
 OWN_WRITES = {("apply",), ("erase",), ("dev", "generate"),  # more than one command's events
-              ("access-log", "prune")}
+              ("access-log", "prune"), ("restore",)}
 
 GOOD_TEXTS = ["Mødet gik godt", "Æblegrød på Ærø", "Jeg vil være tømrer 🙂", "مرحبا بالعالم",
               "שלום עולם", "CPR 010190-1234 nævnt", "Status", "x"]

@@ -176,7 +176,10 @@ def test_as_of_comes_from_the_log_not_the_read_models(story: Story) -> None:
     expected = {m: show_as_of(story, m) for m in MOMENTS}
     python = {m: case_json(story.ledger.get_case_as_of(story.case_id, datetime.fromisoformat(
         m + "+01:00"))) for m in MOMENTS}
-    assert python == expected
+    # `case show --json` adds the flags due at that moment (the domain's attention rules);
+    # the rest is the case state, the same as Python's.
+    assert python == {m: {k: v for k, v in shown.items() if k != "flags"}
+                      for m, shown in expected.items()}
 
     # damage the read models: a wrong holder, people gone, the audit table emptied
     execute(story.url,

@@ -114,6 +114,8 @@ def _short(message: str) -> str:
     cut to its first characters, and the whole at most ~1000 characters. The places that
     quote input cut it themselves (``errors.cut``); this is the net under them."""
     message = _LONG_WORD.sub(lambda word: cut(word.group(), SHOWN), message)
+    # Control characters someone typed (a carriage return in a path) are shown, not obeyed.
+    message = "".join(c if c.isprintable() or c == "\n" else ascii(c)[1:-1] for c in message)
     if len(message) > _LONGEST_MESSAGE:
         message = message[:_LONGEST_MESSAGE] + f"… ({len(message):,} characters)"
     return message

@@ -151,8 +151,11 @@ def register(app: FastAPI, services: Services) -> None:
         return JSONResponse({"status": "ready" if ready else "not ready", "detail": detail},
                             status_code=200 if ready else 503)
 
+    # The Prometheus text format, documented as such (not the default application/json).
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics (text format).",
-             include_in_schema=True)
+             include_in_schema=True, response_class=Response, responses={
+                 200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                       "description": "The metrics in the Prometheus text format."}})
     async def scrape() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 

@@ -39,6 +39,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from stafet.domain.errors import cut
 from stafet.storage.access import AccessHead
 
 ORIGIN_PREFIX = "stafet-ledger/"
@@ -166,23 +167,23 @@ class CheckpointKey:
         try:
             info = path.stat()
         except FileNotFoundError:
-            raise CheckpointRefused(f"the checkpoint key {path} does not exist (stafet init "
+            raise CheckpointRefused(f"the checkpoint key {cut(path)} does not exist (stafet init "
                                     "--checkpoint-key FILE makes one)") from None
         except OSError as error:
-            raise CheckpointRefused(f"the checkpoint key {path} cannot be read "
+            raise CheckpointRefused(f"the checkpoint key {cut(path)} cannot be read "
                                     f"({error.strerror})") from None
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_NOTE_BYTES:
-            raise CheckpointRefused(f"{path} is not a checkpoint key (a small PEM file)")
+            raise CheckpointRefused(f"{cut(path)} is not a checkpoint key (a small PEM file)")
         if os.name == "posix" and info.st_mode & 0o077:
-            raise CheckpointRefused(f"the checkpoint key {path} may be read by others; make it "
+            raise CheckpointRefused(f"the checkpoint key {cut(path)} may be read by others; make it "
                                     f"its owner's alone (chmod 600 {path})")
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except (ValueError, TypeError, OSError):
-            raise CheckpointRefused(f"{path} is not a checkpoint key (an Ed25519 private key "
+            raise CheckpointRefused(f"{cut(path)} is not a checkpoint key (an Ed25519 private key "
                                     "in PEM)") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointRefused(f"{path} is not an Ed25519 key")
+            raise CheckpointRefused(f"{cut(path)} is not an Ed25519 key")
         return cls(key, path)
 
     @classmethod
@@ -194,10 +195,10 @@ class CheckpointKey:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise CheckpointRefused(f"{path} exists already; a checkpoint key is never "
+            raise CheckpointRefused(f"{cut(path)} exists already; a checkpoint key is never "
                                     "overwritten") from None
         except OSError as error:
-            raise CheckpointRefused(f"the checkpoint key {path} cannot be written "
+            raise CheckpointRefused(f"the checkpoint key {cut(path)} cannot be written "
                                     f"({error.strerror})") from None
         with os.fdopen(fd, "wb") as out:
             out.write(pem)
@@ -227,20 +228,20 @@ def read_small(path: Path, what: str = "checkpoint") -> str:
     try:
         info = path.stat()
         if stat.S_ISFIFO(info.st_mode) or stat.S_ISSOCK(info.st_mode) or stat.S_ISDIR(info.st_mode):
-            raise CheckpointRefused(f"{path} is not a {what} file")
+            raise CheckpointRefused(f"{cut(path)} is not a {what} file")
         with path.open("rb") as f:
             data = f.read(MAX_NOTE_BYTES + 1)
     except FileNotFoundError:
-        raise CheckpointRefused(f"{path} does not exist") from None
+        raise CheckpointRefused(f"{cut(path)} does not exist") from None
     except OSError as error:
-        raise CheckpointRefused(f"{path} cannot be read ({error.strerror})") from None
+        raise CheckpointRefused(f"{cut(path)} cannot be read ({error.strerror})") from None
     if len(data) > MAX_NOTE_BYTES:
-        raise CheckpointRefused(f"{path} is larger than any {what} (over {MAX_NOTE_BYTES} "
+        raise CheckpointRefused(f"{cut(path)} is larger than any {what} (over {MAX_NOTE_BYTES} "
                                 "bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise CheckpointRefused(f"{path} is not a {what} (not UTF-8 text)") from None
+        raise CheckpointRefused(f"{cut(path)} is not a {what} (not UTF-8 text)") from None
 
 
 def read_verifiers(path: Path) -> list[Verifier]:
@@ -253,9 +254,9 @@ def read_verifiers(path: Path) -> list[Verifier]:
             try:
                 found.append(Verifier.parse(line))
             except CheckpointRefused as refused:
-                raise CheckpointRefused(f"{path}: {refused}") from None
+                raise CheckpointRefused(f"{cut(path)}: {refused}") from None
     if not found:
-        raise CheckpointRefused(f"{path} holds no public key")
+        raise CheckpointRefused(f"{cut(path)} holds no public key")
     return found
 
 
