@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.operations.support import (
+    ADMIN,
     AUDITOR,
     CASEWORKER,
     DPO,
@@ -122,6 +123,30 @@ def test_a_forged_restore_note_is_refused(tmp_path: Path) -> None:
         "— stafet-ledger/0000000000000000 AAAA\n", encoding="utf-8")
     done = run(db, "--as", AUDITOR, "verify", "--checkpoints", str(checkpoints), check=False)
     assert done.returncode == 2 and "restore-20260101T000000Z-1.note" in done.stderr
+
+
+def test_a_restore_to_another_path_signs_its_note_with_the_ledgers_key_or_not_at_all(
+        tmp_path: Path) -> None:
+    """Restored beside the original, the new store finds another key: a note signed by it
+    would make every later verify of the folder refuse. So restore says so and keeps no
+    note, and with the ledger's key (--checkpoint-key) the note verifies."""
+    db = new_store(tmp_path)
+    checkpoints = tmp_path / "checkpoints"
+    run(db, "--as", AUDITOR, "checkpoint", "--publish", str(checkpoints))
+    backup = tmp_path / "backup.db"
+    run(db, "--as", ADMIN, "backup", str(backup))
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    done = run(elsewhere, "--as", DPO, "restore", str(backup), "--checkpoints",
+               str(checkpoints), check=False)
+    assert done.returncode == 2 and "--checkpoint-key" in done.stderr, done.stderr
+    assert not list(checkpoints.glob("restore-*.note"))
+    key = next(tmp_path.glob("stafet.db*checkpoint-key"))
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    run(again, "--as", DPO, "restore", str(backup), "--checkpoints", str(checkpoints),
+        "--checkpoint-key", str(key))
+    verified = run(again, "--as", AUDITOR, "verify", "--checkpoints", str(checkpoints),
+                   "--checkpoint-key", str(key), check=False)
+    assert verified.returncode == 0, verified.stderr
 
 
 def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:

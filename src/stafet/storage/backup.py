@@ -39,12 +39,14 @@ import sqlalchemy as sa
 from stafet.domain.errors import InvalidCommand
 from stafet.storage import erasure_register
 from stafet.storage.checkpoint import (
+    PUBLIC_KEY_FILE,
     SUFFIX,
     Checkpoint,
     CheckpointRefused,
     Verifier,
     open_note,
     read_small,
+    read_verifiers,
 )
 from stafet.storage.url import StorageConfig, parse_db_url
 
@@ -360,6 +362,16 @@ def _note(storage: StorageConfig, restored: Restored, folder: Path | None,
     except InvalidCommand as error:
         raise InvalidCommand(f"the store is restored and the erasures re-applied, but no restore "
                              f"note was kept in {folder}: {error.message}") from None
+    published = folder / PUBLIC_KEY_FILE
+    if published.exists() and key.verifier not in read_verifiers(published):
+        # A restore to another path finds (or makes) another key beside it: a note signed by
+        # that key would be refused by every later verify of this folder.
+        raise InvalidCommand(
+            f"the store is restored and the erasures re-applied, but no restore note was kept "
+            f"in {folder}: the checkpoint key beside the restored store is not the ledger's key "
+            f"that signed the checkpoints there; give the ledger's key with --checkpoint-key "
+            f"FILE (the original store's ….checkpoint-key) and restore again with --replace, or "
+            f"restore in place of the original store")
     with Ledger(storage.url, read_models=False) as ledger:
         report = verify(ledger.store.recorder)
         size, head = _prefix(ledger, restored.events)
