@@ -16,11 +16,11 @@ from stafet.domain.administration import RecordPrune
 from stafet.domain.errors import InvalidCommand
 from stafet.storage.access import AccessHead, Pruned
 from stafet.storage.checkpoint import (
+    DEFAULT_KEY_SUFFIX,
     PUBLIC_KEY_FILE,
     Checkpoint,
     CheckpointKey,
     CheckpointRefused,
-    default_key_path,
     read_checkpoint,
     read_series,
     read_verifiers,
@@ -104,7 +104,7 @@ def _statement(ledger: Ledger, report: Report, access: AccessHead | None = None,
 
 def key_path(storage: StorageConfig, key_file: str | Path | None) -> Path | None:
     """The key given, else the embedded store's beside its SQLite file (None: neither)."""
-    return Path(key_file).expanduser() if key_file else default_key_path(storage.sqlite_path)
+    return Path(key_file).expanduser() if key_file else storage.beside(DEFAULT_KEY_SUFFIX)
 
 
 def checkpoint_key(storage: StorageConfig, key_file: str | Path | None = None, *,

@@ -302,9 +302,7 @@ def dev_key_path(storage: StorageConfig, configured: str | None = None) -> Path:
     working directory (``stafet.dev-jwt.key``), unless configured."""
     if configured:
         return Path(configured)
-    if storage.sqlite_path:
-        return Path(storage.sqlite_path + ".dev-jwt.key")
-    return Path("stafet.dev-jwt.key").absolute()
+    return storage.beside(".dev-jwt.key") or Path("stafet.dev-jwt.key").absolute()
 
 
 def ensure_dev_key(path: Path) -> Ed25519PrivateKey:

@@ -214,9 +214,6 @@ class CheckpointKey:
         return replace(checkpoint, origin=self.name, note=body + "\n" + line)
 
 
-def default_key_path(sqlite_path: str | None) -> Path | None:
-    """Where the embedded store keeps its checkpoint key: beside the SQLite file."""
-    return Path(sqlite_path + DEFAULT_KEY_SUFFIX) if sqlite_path else None
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -80,8 +80,8 @@ def register_paths(storage: StorageConfig, folder: Path | str | None = None) -> 
     folder = folder or os.environ.get(CHECKPOINTS_ENV)
     if folder:
         paths.append(Path(folder).expanduser() / REGISTER_FILE)
-    if storage.sqlite_path:
-        paths.append(Path(storage.sqlite_path + BESIDE_SUFFIX))
+    if (copy := storage.beside(BESIDE_SUFFIX)) is not None:
+        paths.append(copy)
     return paths
 
 

@@ -41,6 +41,11 @@ class StorageConfig:
 
         return make_conninfo(**self.pg_conninfo)
 
+    def beside(self, suffix: str) -> Path | None:
+        """A file the embedded store keeps beside its SQLite file (``<file><suffix>``: keys,
+        the erasure register's copy); None for PostgreSQL, which has no file."""
+        return Path(self.sqlite_path + suffix) if self.sqlite_path else None
+
     @property
     def display_url(self) -> str:
         """The URL with any password hidden, for messages and logs."""

@@ -84,9 +84,7 @@ def session_key_path(storage: StorageConfig, configured: str | None = None) -> P
     in the working directory (``stafet.web-session.key``), unless configured."""
     if configured:
         return Path(configured)
-    if storage.sqlite_path:
-        return Path(storage.sqlite_path + ".web-session.key")
-    return Path("stafet.web-session.key").absolute()
+    return storage.beside(".web-session.key") or Path("stafet.web-session.key").absolute()
 
 
 def ensure_session_key(path: Path) -> bytes:
