@@ -76,7 +76,9 @@ def _in_flight(reports: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     answered = {a["command_id"] for a in iter_acks(reports)}
     failed = [i for item in reports if "failed" in item for i in item["failed"]]
     intents = [item["intent"] for item in reports if "intent" in item]
-    if intents and not set(intents[-1]) & (answered | set(failed)):
+    # In flight until every id of it is answered: a kill can fall between the acks of one
+    # atomic unit (one line each), after the unit was stored whole.
+    if intents and not set(intents[-1]) <= (answered | set(failed)):
         return intents[-1], failed
     return [], failed
 
